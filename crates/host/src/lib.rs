@@ -1,0 +1,73 @@
+//! Run JavaScript token-claims scripts in a WebAssembly sandbox.
+//!
+//! An identity server lets its customers attach a script to token issuance:
+//! it receives the token payload, a context and environment variables, and
+//! returns extra claims or denies issuance. This crate compiles such a script
+//! (Logto's `getCustomJwtClaims` form) into a pre-initialised Wasm component
+//! and runs it in Wasmtime under [`Grants`]: fuel, wall clock, memory, output
+//! size, environment exposure and egress.
+//!
+//! # Core concepts
+//!
+//! - [`Engine`]: built once per process; holds the Wasmtime engine, the
+//!   instance pool and the QuickJS runtime. `Clone + Send + Sync`.
+//! - [`Script`]: a compiled script ([`Engine::compile`] from source,
+//!   [`Engine::load`] from a component). Each [`Script::run`] gets a fresh
+//!   instance of the snapshot, so runs share no state.
+//! - [`RunReport`]: the [`Outcome`] (claims, denial or a typed
+//!   [`ScriptError`]), the console records and [`RunStats`].
+//!
+//! # Example
+//!
+//! ```
+//! use claimscript::{Engine, Grants, Outcome, RunInput, TokenKind};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), claimscript::Error> {
+//! let engine = Engine::new()?;
+//! let script = engine
+//!     .compile(
+//!         r#"const getCustomJwtClaims = async ({ token, context }) => {
+//!                return { roles: context.user.roles.map((r) => r.name), sub: "forged" };
+//!            };"#,
+//!     )
+//!     .await?;
+//!
+//! let input = RunInput::new(TokenKind::AccessToken, json!({"accountId": "u1"}).as_object().cloned().unwrap_or_default())
+//!     .with_context(json!({"user": {"roles": [{"name": "admin"}]}}).as_object().cloned().unwrap_or_default());
+//! let report = script.run(&input, &Grants::default()).await?;
+//!
+//! match report.outcome {
+//!     Outcome::Claims { claims, dropped, .. } => {
+//!         assert_eq!(claims["roles"], json!(["admin"]));
+//!         assert_eq!(dropped, ["sub"]); // protected claims are removed, never silently
+//!     }
+//!     other => panic!("unexpected outcome {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod bindings;
+mod claims;
+mod engine;
+mod error;
+mod fetch;
+mod input;
+mod outcome;
+mod run;
+mod script;
+mod state;
+
+pub use claims::{PROTECTED_CLAIMS, is_protected};
+pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
+pub use engine::{Engine, EngineConfig, MAX_SOURCE_BYTES};
+pub use error::Error;
+pub use input::{InputError, RunInput, TokenKind};
+pub use outcome::{
+    Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats, ScriptError,
+};
+pub use script::Script;
+pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};

@@ -1,0 +1,173 @@
+//! One run of a script: a fresh instance, the call, limits, and the outcome.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use claimscript_grants::Grants;
+use serde_json::Value;
+use wasmtime::{Store, Trap};
+
+use crate::bindings::claimscript::script::types;
+use crate::claims::strip_protected;
+use crate::engine::ticks;
+use crate::error::Error;
+use crate::fetch::FetchState;
+use crate::input::{RunInput, TokenKind};
+use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScriptError};
+use crate::script::Script;
+use crate::state::RunState;
+
+impl Script {
+    /// Run the script once on `input` under `grants`.
+    ///
+    /// A script's failure is not an `Err`: it is [`Outcome::Error`] in the
+    /// report, with its kind, message, console records and statistics. `Err`
+    /// means the run could not start (grants beyond the engine's limits, or
+    /// the instance pool is exhausted).
+    pub async fn run(&self, input: &RunInput, grants: &Grants) -> Result<RunReport, Error> {
+        let engine = &self.inner.engine.inner;
+        if grants.memory_mb > engine.config.max_memory_mb {
+            return Err(Error::Grants(format!(
+                "memory_mb = {} is above the engine's max_memory_mb = {}",
+                grants.memory_mb, engine.config.max_memory_mb
+            )));
+        }
+        let started = Instant::now();
+        let env: BTreeMap<String, String> = input
+            .environment_variables
+            .iter()
+            .filter(|(name, _)| grants.env.allows(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let state = RunState::new(
+            grants.memory_mb as usize * 1024 * 1024,
+            env,
+            FetchState::new(grants.fetch.clone()),
+        );
+        let mut store = Store::new(&engine.wasmtime, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(grants.fuel).map_err(Error::engine)?;
+        store.epoch_deadline_trap();
+        let timeout = Duration::from_millis(grants.timeout_ms);
+        store.set_epoch_deadline(ticks(timeout));
+
+        let wit_input = types::RunInput {
+            kind: match input.kind {
+                TokenKind::AccessToken => types::TokenKind::AccessToken,
+                TokenKind::ClientCredentials => types::TokenKind::ClientCredentials,
+            },
+            token: Value::Object(input.token.clone()).to_string(),
+            context: input.context.as_ref().map(|c| Value::Object(c.clone()).to_string()),
+        };
+        let pre = &self.inner.pre;
+        let call = async {
+            let bindings = pre.instantiate_async(&mut store).await?;
+            bindings.claimscript_script_script().call_run(&mut store, &wit_input).await
+        };
+        let result = tokio::time::timeout(timeout, call).await;
+
+        let fuel = grants.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let state = store.data_mut();
+        let mut outcome = match result {
+            Err(_elapsed) => Outcome::Error(limit_error(ErrorKind::Timeout, grants)),
+            Ok(Err(trap)) => Outcome::Error(classify_trap(&trap, state.limiter.exceeded).with_limits(grants)),
+            Ok(Ok(Err(script_error))) => Outcome::Error(script_error.into()),
+            Ok(Ok(Ok(claims))) => claims_outcome(claims, grants.max_output_bytes),
+        };
+        // A denial is final, whatever the script did after it.
+        if let Some(denial) = state.denial.take() {
+            outcome = Outcome::Denied(denial);
+        }
+        let stats = RunStats {
+            fuel,
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            memory_bytes: state.limiter.peak as u64,
+            fetches: std::mem::take(&mut state.fetch.records),
+        };
+        Ok(RunReport { outcome, logs: state.take_logs(), stats })
+    }
+}
+
+fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
+    let size = claims.access_token.len() + claims.id_token.as_ref().map_or(0, String::len);
+    if size > max_output_bytes {
+        return Outcome::Error(ScriptError::new(
+            ErrorKind::OutputTooLarge,
+            format!("the returned claims are {size} bytes of JSON; max_output_bytes is {max_output_bytes}"),
+        ));
+    }
+    let parse = |json: &str| match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(Outcome::Error(ScriptError::new(
+            ErrorKind::InvalidOutput,
+            "the runtime returned claims that are not a JSON object",
+        ))),
+    };
+    let mut access = match parse(&claims.access_token) {
+        Ok(map) => map,
+        Err(outcome) => return outcome,
+    };
+    let mut dropped = strip_protected(&mut access);
+    let id_token_claims = match claims.id_token.as_deref().map(parse) {
+        None => None,
+        Some(Ok(mut id)) => {
+            for name in strip_protected(&mut id) {
+                if !dropped.contains(&name) {
+                    dropped.push(name);
+                }
+            }
+            Some(id)
+        }
+        Some(Err(outcome)) => return outcome,
+    };
+    Outcome::Claims { claims: access, id_token_claims, dropped }
+}
+
+/// Map a trap to an error kind. `memory_exceeded` is the limiter's flag: a
+/// failed `memory.grow` is reported as `memory` whatever trap followed it.
+pub(crate) fn classify_trap(error: &wasmtime::Error, memory_exceeded: bool) -> ScriptError {
+    if memory_exceeded {
+        return ScriptError::new(ErrorKind::Memory, "the script's memory would exceed memory_mb");
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => ScriptError::new(ErrorKind::FuelExhausted, "the script used up its fuel"),
+        Some(Trap::Interrupt) => ScriptError::new(ErrorKind::Timeout, "the script ran past its timeout"),
+        Some(Trap::StackOverflow) => ScriptError::new(
+            ErrorKind::StackOverflow,
+            "the Wasm stack overflowed (runaway recursion)",
+        ),
+        Some(trap) => ScriptError::new(ErrorKind::Internal, format!("the runtime trapped: {trap}")),
+        None => ScriptError::new(ErrorKind::Internal, format!("{error:#}")),
+    }
+}
+
+fn limit_error(kind: ErrorKind, grants: &Grants) -> ScriptError {
+    ScriptError::new(kind, String::new()).with_limits(grants)
+}
+
+impl ScriptError {
+    /// Name the exceeded limit and its value in the message.
+    fn with_limits(mut self, grants: &Grants) -> ScriptError {
+        self.message = match self.kind {
+            ErrorKind::FuelExhausted => format!("the script used up its fuel (fuel = {})", grants.fuel),
+            ErrorKind::Timeout => format!("the run exceeded timeout_ms = {}", grants.timeout_ms),
+            ErrorKind::Memory => format!("the script's memory would exceed memory_mb = {}", grants.memory_mb),
+            _ => return self,
+        };
+        self
+    }
+}
+
+impl From<types::ScriptError> for ScriptError {
+    fn from(e: types::ScriptError) -> ScriptError {
+        let kind = match e.kind {
+            types::ErrorKind::Syntax => ErrorKind::Syntax,
+            types::ErrorKind::MissingFunction => ErrorKind::MissingFunction,
+            types::ErrorKind::Script => ErrorKind::Script,
+            types::ErrorKind::Pending => ErrorKind::Pending,
+            types::ErrorKind::InvalidOutput => ErrorKind::InvalidOutput,
+            types::ErrorKind::Unsupported => ErrorKind::Unsupported,
+        };
+        ScriptError { kind, message: e.message, stack: e.stack, line: e.line, column: e.column }
+    }
+}
