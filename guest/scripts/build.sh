@@ -9,10 +9,13 @@
 #    std is rebuilt with -Zbuild-std and a wasi-sdk-shaped directory is made
 #    from the packages for rquickjs-sys's C build.
 set -euo pipefail
-out=${1:?usage: build.sh OUT.wasm}
+out=$(realpath -m "${1:?usage: build.sh OUT.wasm}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 target_dir=${CARGO_TARGET_DIR:-$here/target}
+# Keep the checkout's location out of the binary, so that every clone builds
+# the same bytes (CI compares them with the committed runtime).
+remap="--remap-path-prefix=$here=/claimscript/guest --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 
 have_rustup_target() {
   command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1
@@ -20,7 +23,7 @@ have_rustup_target() {
 
 if have_rustup_target && [ -n "${WASI_SDK:-}" ]; then
   echo "guest: rustup wasm32-wasip1 target with WASI_SDK=$WASI_SDK" >&2
-  cargo build --release --target wasm32-wasip1 --target-dir "$target_dir"
+  RUSTFLAGS="$remap" cargo build --release --target wasm32-wasip1 --target-dir "$target_dir"
 elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust ] && [ -d /usr/lib/wasm32-wasi ] \
      && command -v wasm-ld >/dev/null && command -v clang-14 >/dev/null \
      && [ -d /usr/lib/llvm-14/lib/clang ]; then
@@ -48,7 +51,7 @@ SH
   done
   builtins=$(dirname "$(ls /usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a | head -n1)")
   WASI_SDK="$sdk" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C linker=wasm-ld -C link-self-contained=no -L /usr/lib/wasm32-wasi -L $builtins -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o" \
+  RUSTFLAGS="-C linker=wasm-ld -C link-self-contained=no -L /usr/lib/wasm32-wasi -L $builtins -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o $remap" \
     /usr/bin/cargo build -Zbuild-std=std,panic_abort --target wasm32-wasip1 --release \
       --target-dir "$target_dir"
 else
@@ -60,4 +63,5 @@ guest: no toolchain for wasm32-wasip1 found. Either
 MSG
   exit 1
 fi
+mkdir -p "$(dirname "$out")"
 cp "$target_dir/wasm32-wasip1/release/claimscript_guest.wasm" "$out"

@@ -96,7 +96,10 @@ fn load(source: &str) -> Result<Loaded, ScriptError> {
         .map_err(|e| error(ErrorKind::Unsupported, format!("cannot start QuickJS: {e}")))?;
     let driver = runtime.context().with(|cx| -> Result<_, ScriptError> {
         let natives = natives::register(&cx).map_err(|e| internal(&cx, e))?;
-        let prelude: Function = cx.eval(PRELUDE).map_err(|e| internal(&cx, e))?;
+        let mut options = EvalOptions::default();
+        options.global = true;
+        options.filename = Some("claimscript:prelude".to_string());
+        let prelude: Function = cx.eval_with_options(PRELUDE, options).map_err(|e| internal(&cx, e))?;
         let driver: Object = prelude.call((natives,)).map_err(|e| internal(&cx, e))?;
         let entry = evaluate_script(&cx, source)?;
         let set_entry: Function = driver.get("setEntry").map_err(|e| internal(&cx, e))?;
@@ -231,6 +234,8 @@ fn describe_thrown<'js>(cx: &Ctx<'js>, value: Value<'js>, default: ErrorKind) ->
         _ if name == "SyntaxError" && default == ErrorKind::Script => ErrorKind::Script,
         _ => default,
     };
+    // The prelude raises `invalid_output`; its stack is not the script's.
+    let stack = if kind == ErrorKind::InvalidOutput { None } else { stack };
     let (line, column) = stack.as_deref().map(position_in_script).unwrap_or((None, None));
     let message = if kind == ErrorKind::InvalidOutput || message.is_empty() && name == "Error" {
         message

@@ -2,7 +2,6 @@
 
 use javy::quickjs::{
     ArrayBuffer, Ctx, Error as JsError, Exception, Function, Object, Result as JsResult, Value,
-    prelude::Opt,
 };
 
 use crate::claimscript::script::{host, http};
@@ -67,9 +66,9 @@ fn log(level: u8, message: String) {
     host::log(level, &message);
 }
 
-fn deny<'js>(cx: Ctx<'js>, message: String, code: Opt<String>, title: Opt<String>) -> JsResult<()> {
+fn deny<'js>(cx: Ctx<'js>, message: String, code: Option<String>, title: Option<String>) -> JsResult<()> {
     refuse_at_load(&cx, "api.denyAccess")?;
-    host::deny(&message, code.0.as_deref(), title.0.as_deref());
+    host::deny(&message, code.as_deref(), title.as_deref());
     Ok(())
 }
 
@@ -88,7 +87,7 @@ fn fetch_start<'js>(
     method: String,
     url: String,
     headers: Vec<Vec<String>>,
-    body: Opt<ArrayBuffer<'js>>,
+    body: Option<ArrayBuffer<'js>>,
 ) -> JsResult<u32> {
     refuse_at_load(&cx, "fetch")?;
     let headers = headers
@@ -98,7 +97,7 @@ fn fetch_start<'js>(
             Err(_) => None,
         })
         .collect();
-    let body = body.0.and_then(|b| b.as_bytes().map(<[u8]>::to_vec));
+    let body = body.and_then(|b| b.as_bytes().map(<[u8]>::to_vec));
     Ok(http::start(&http::Request { method, url, headers, body }))
 }
 

@@ -1,0 +1,44 @@
+# Claimscript: `make build`, `make test`, `make guest`, `make lint`.
+CARGO ?= cargo
+RUNTIME := crates/host/runtime/claimscript-runtime.wasm
+GUEST_MODULE := guest/target/claimscript-guest.wasm
+
+.PHONY: build test lint fmt guest guest-check example clean
+
+build:
+	$(CARGO) build --release -p claimscript-cli
+
+# Compile and run the RBAC example.
+example: build
+	./target/release/claimscript run examples/rbac/script.js --input examples/rbac/input.json
+
+test:
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Build the QuickJS runtime (guest/ + wit/) into the component the host embeds.
+guest:
+	bash guest/scripts/build.sh $(GUEST_MODULE)
+	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) $(RUNTIME)
+
+# Rebuild the runtime and fail when it differs from the committed one.
+guest-check:
+	bash guest/scripts/build.sh $(GUEST_MODULE)
+	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) target/claimscript-runtime.check.wasm
+	@if cmp -s target/claimscript-runtime.check.wasm $(RUNTIME); then \
+	  echo "runtime is fresh: $(RUNTIME) matches guest/ and wit/"; \
+	else \
+	  echo "STALE RUNTIME: $(RUNTIME) does not match a build of guest/ and wit/; run 'make guest' and commit it" >&2; \
+	  exit 1; \
+	fi
+
+clean:
+	$(CARGO) clean
+	rm -rf guest/target

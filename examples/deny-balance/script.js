@@ -1,0 +1,8 @@
+// Deny issuance when the user's prepaid balance is exhausted.
+const getCustomJwtClaims = async ({ context, api }) => {
+  const balance = context.user.customData?.balance ?? 0;
+  if (balance <= 0) {
+    api.denyAccess('Your balance is exhausted; top up to continue.');
+  }
+  return { balance };
+};

@@ -1,0 +1,16 @@
+// Organizations: the user's organizations and their role in each, for a
+// multi-tenant API.
+const getCustomJwtClaims = async ({ context }) => {
+  const { organizations = [], organizationRoles = [] } = context.user;
+  const rolesByOrg = {};
+  for (const { organizationId, roleName } of organizationRoles) {
+    (rolesByOrg[organizationId] ??= []).push(roleName);
+  }
+  return {
+    organizations: organizations.map((org) => ({
+      id: org.id,
+      name: org.name,
+      roles: rolesByOrg[org.id] ?? [],
+    })),
+  };
+};
