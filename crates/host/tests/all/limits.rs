@@ -1,0 +1,61 @@
+//! Fuel, wall clock and memory: each ends the run with its kind, and no
+//! `try/catch` in the script can swallow it.
+
+use claimscript::{ErrorKind, Grants};
+
+use crate::outcomes::error;
+use crate::run_fixture;
+
+#[tokio::test]
+async fn endless_loop_runs_out_of_fuel() {
+    let report = run_fixture("endless_loop", &Grants::default()).await;
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::FuelExhausted);
+    assert_eq!(e.message, format!("the script used up its fuel (fuel = {})", claimscript::grants::DEFAULT_FUEL));
+    assert_eq!(report.stats.fuel, claimscript::grants::DEFAULT_FUEL);
+}
+
+#[tokio::test]
+async fn endless_loop_inside_try_catch() {
+    let report = run_fixture("endless_loop_try", &Grants::default().with_fuel(5_000_000)).await;
+    assert_eq!(error(&report).kind, ErrorKind::FuelExhausted);
+    assert_eq!(report.stats.fuel, 5_000_000);
+}
+
+#[tokio::test]
+async fn wall_clock_ends_an_endless_loop() {
+    // With fuel to spare, the wall clock is what stops the loop.
+    let grants = Grants::default().with_fuel(u64::MAX / 2).with_timeout_ms(50);
+    let report = run_fixture("endless_loop_try", &grants).await;
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    assert_eq!(e.message, "the run exceeded timeout_ms = 50");
+}
+
+#[tokio::test]
+async fn memory_bomb_hits_the_memory_limit() {
+    let grants = Grants::default().with_memory_mb(16);
+    let report = run_fixture("memory_bomb", &grants).await;
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::Memory);
+    assert_eq!(e.message, "the script's memory would exceed memory_mb = 16");
+    assert!(report.stats.memory_bytes <= 16 << 20, "{:?}", report.stats);
+}
+
+#[tokio::test]
+async fn runaway_recursion_is_stopped() {
+    let report = run_fixture("recursion", &Grants::default()).await;
+    let e = error(&report);
+    assert!(
+        matches!(e.kind, ErrorKind::StackOverflow | ErrorKind::Script),
+        "recursion ends as a stack overflow (or QuickJS's own RangeError), got {e:?}"
+    );
+}
+
+#[tokio::test]
+async fn grants_above_the_engine_limit_are_refused() {
+    let script = crate::compile(&crate::fixture("empty")).await;
+    let grants = Grants::default().with_memory_mb(4096);
+    let err = script.run(&crate::example_input("rbac"), &grants).await.expect_err("above max_memory_mb");
+    assert!(matches!(err, claimscript::Error::Grants(_)), "{err}");
+}

@@ -1,0 +1,44 @@
+//! Integration tests of the host library: one binary, one module per topic.
+
+mod forms;
+mod input;
+mod limits;
+mod outcomes;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use claimscript::{Engine, Grants, RunInput, RunReport, Script};
+
+/// One engine per test binary: the runtime is prepared once.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new().expect("engine"))
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+}
+
+/// The source of `tests/fixtures/scripts/NAME.js`.
+pub fn fixture(name: &str) -> String {
+    let path = repo_path(&format!("tests/fixtures/scripts/{name}.js"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The input of `examples/NAME/input.json`.
+pub fn example_input(name: &str) -> RunInput {
+    let path = repo_path(&format!("examples/{name}/input.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    RunInput::from_json(&text).expect("example input parses")
+}
+
+pub async fn compile(source: &str) -> Script {
+    engine().compile(source).await.unwrap_or_else(|e| panic!("compile: {e}"))
+}
+
+/// Compile fixture NAME and run it once on the RBAC example input.
+pub async fn run_fixture(name: &str, grants: &Grants) -> RunReport {
+    let script = compile(&fixture(name)).await;
+    script.run(&example_input("rbac"), grants).await.expect("run starts")
+}
