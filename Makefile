@@ -18,6 +18,7 @@ test:
 
 lint:
 	$(CARGO) fmt --all --check
+	cd guest && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:

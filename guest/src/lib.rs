@@ -10,11 +10,9 @@ mod natives;
 
 use std::cell::{Cell, RefCell};
 
+use claimscript::script::types::{Claims, ErrorKind, RunInput, ScriptError, TokenKind};
 use exports::claimscript::script::loader::Guest as LoaderGuest;
 use exports::claimscript::script::script::Guest as ScriptGuest;
-use claimscript::script::types::{
-    Claims, ErrorKind, RunInput, ScriptError, TokenKind,
-};
 use javy::quickjs::context::EvalOptions;
 use javy::quickjs::{
     Ctx, Error as JsError, Function, Module, Object, Persistent, Promise, Value, prelude::Opt,
@@ -53,7 +51,10 @@ struct Runtime;
 impl LoaderGuest for Runtime {
     fn load(source: String) -> Result<(), ScriptError> {
         if LOADED.with(|l| l.borrow().is_some()) {
-            return Err(error(ErrorKind::Unsupported, "this component is already pre-initialised"));
+            return Err(error(
+                ErrorKind::Unsupported,
+                "this component is already pre-initialised",
+            ));
         }
         LOADING.with(|l| l.set(true));
         let result = load(&source);
@@ -80,7 +81,13 @@ impl ScriptGuest for Runtime {
 export!(Runtime);
 
 fn error(kind: ErrorKind, message: impl Into<String>) -> ScriptError {
-    ScriptError { kind, message: message.into(), stack: None, line: None, column: None }
+    ScriptError {
+        kind,
+        message: message.into(),
+        stack: None,
+        line: None,
+        column: None,
+    }
 }
 
 fn runtime_config() -> javy::Config {
@@ -99,11 +106,15 @@ fn load(source: &str) -> Result<Loaded, ScriptError> {
         let mut options = EvalOptions::default();
         options.global = true;
         options.filename = Some("claimscript:prelude".to_string());
-        let prelude: Function = cx.eval_with_options(PRELUDE, options).map_err(|e| internal(&cx, e))?;
+        let prelude: Function = cx
+            .eval_with_options(PRELUDE, options)
+            .map_err(|e| internal(&cx, e))?;
         let driver: Object = prelude.call((natives,)).map_err(|e| internal(&cx, e))?;
         let entry = evaluate_script(&cx, source)?;
         let set_entry: Function = driver.get("setEntry").map_err(|e| internal(&cx, e))?;
-        set_entry.call::<_, ()>((entry,)).map_err(|e| internal(&cx, e))?;
+        set_entry
+            .call::<_, ()>((entry,))
+            .map_err(|e| internal(&cx, e))?;
         Ok(Persistent::save(&cx, driver))
     })?;
     Ok(Loaded { runtime, driver })
@@ -112,8 +123,8 @@ fn load(source: &str) -> Result<Loaded, ScriptError> {
 /// Evaluate the script and return its entry function.
 fn evaluate_script<'js>(cx: &Ctx<'js>, source: &str) -> Result<Function<'js>, ScriptError> {
     let entry: Value = if is_module(source) {
-        let declared = Module::declare(cx.clone(), SCRIPT_NAME, source)
-            .map_err(|e| compile_error(cx, e))?;
+        let declared =
+            Module::declare(cx.clone(), SCRIPT_NAME, source).map_err(|e| compile_error(cx, e))?;
         let (module, promise) = declared.eval().map_err(|e| compile_error(cx, e))?;
         promise.finish::<()>().map_err(|e| compile_error(cx, e))?;
         module
@@ -125,9 +136,12 @@ fn evaluate_script<'js>(cx: &Ctx<'js>, source: &str) -> Result<Function<'js>, Sc
         options.global = true;
         options.strict = false;
         options.filename = Some(SCRIPT_NAME.to_string());
-        cx.eval_with_options::<(), _>(source, options).map_err(|e| compile_error(cx, e))?;
-        cx.eval(format!("typeof {ENTRY} === 'undefined' ? undefined : {ENTRY}"))
-            .map_err(|e| compile_error(cx, e))?
+        cx.eval_with_options::<(), _>(source, options)
+            .map_err(|e| compile_error(cx, e))?;
+        cx.eval(format!(
+            "typeof {ENTRY} === 'undefined' ? undefined : {ENTRY}"
+        ))
+        .map_err(|e| compile_error(cx, e))?
     };
     match entry.into_function() {
         Some(f) => Ok(f),
@@ -155,7 +169,11 @@ fn is_module(source: &str) -> bool {
 fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
     let context = loaded.runtime.context();
     let promise = context.with(|cx| -> Result<_, ScriptError> {
-        let driver = loaded.driver.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
+        let driver = loaded
+            .driver
+            .clone()
+            .restore(&cx)
+            .map_err(|e| internal(&cx, e))?;
         let run: Function = driver.get("run").map_err(|e| internal(&cx, e))?;
         let kind = match input.kind {
             TokenKind::AccessToken => "AccessToken",
@@ -174,10 +192,17 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
         let step = context.with(|cx| -> Result<Option<Claims>, ScriptError> {
             let promise = promise.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
             match promise.result::<String>() {
-                Some(Ok(json)) => Ok(Some(Claims { access_token: json, id_token: None })),
+                Some(Ok(json)) => Ok(Some(Claims {
+                    access_token: json,
+                    id_token: None,
+                })),
                 Some(Err(e)) => Err(thrown(&cx, e, ErrorKind::Script)),
                 None => {
-                    let driver = loaded.driver.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
+                    let driver = loaded
+                        .driver
+                        .clone()
+                        .restore(&cx)
+                        .map_err(|e| internal(&cx, e))?;
                     natives::wait_for_host(&cx, &driver)?;
                     Ok(None)
                 }
@@ -235,14 +260,27 @@ fn describe_thrown<'js>(cx: &Ctx<'js>, value: Value<'js>, default: ErrorKind) ->
         _ => default,
     };
     // The prelude raises `invalid_output`; its stack is not the script's.
-    let stack = if kind == ErrorKind::InvalidOutput { None } else { stack };
-    let (line, column) = stack.as_deref().map(position_in_script).unwrap_or((None, None));
+    let stack = if kind == ErrorKind::InvalidOutput {
+        None
+    } else {
+        stack
+    };
+    let (line, column) = stack
+        .as_deref()
+        .map(position_in_script)
+        .unwrap_or((None, None));
     let message = if kind == ErrorKind::InvalidOutput || message.is_empty() && name == "Error" {
         message
     } else {
         format!("{name}: {message}")
     };
-    ScriptError { kind, message, stack, line, column }
+    ScriptError {
+        kind,
+        message,
+        stack,
+        line,
+        column,
+    }
 }
 
 /// The first `script.js:LINE:COLUMN` in a QuickJS stack trace.

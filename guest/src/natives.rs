@@ -4,8 +4,8 @@ use javy::quickjs::{
     ArrayBuffer, Ctx, Error as JsError, Exception, Function, Object, Result as JsResult, Value,
 };
 
-use crate::claimscript::script::{host, http};
 use crate::claimscript::script::types::{ErrorKind, ScriptError};
+use crate::claimscript::script::{host, http};
 
 /// Build the object of natives handed to the prelude.
 pub(crate) fn register<'js>(cx: &Ctx<'js>) -> JsResult<Object<'js>> {
@@ -33,7 +33,9 @@ fn refuse_at_load<'js>(cx: &Ctx<'js>, what: &str) -> JsResult<()> {
     if crate::loading() {
         return Err(throw_type_error(
             cx,
-            &format!("{what} is not available in top-level code; call it inside the claims function"),
+            &format!(
+                "{what} is not available in top-level code; call it inside the claims function"
+            ),
         ));
     }
     Ok(())
@@ -66,7 +68,12 @@ fn log(level: u8, message: String) {
     host::log(level, &message);
 }
 
-fn deny<'js>(cx: Ctx<'js>, message: String, code: Option<String>, title: Option<String>) -> JsResult<()> {
+fn deny<'js>(
+    cx: Ctx<'js>,
+    message: String,
+    code: Option<String>,
+    title: Option<String>,
+) -> JsResult<()> {
     refuse_at_load(&cx, "api.denyAccess")?;
     host::deny(&message, code.as_deref(), title.as_deref());
     Ok(())
@@ -98,7 +105,12 @@ fn fetch_start<'js>(
         })
         .collect();
     let body = body.and_then(|b| b.as_bytes().map(<[u8]>::to_vec));
-    Ok(http::start(&http::Request { method, url, headers, body }))
+    Ok(http::start(&http::Request {
+        method,
+        url,
+        headers,
+        body,
+    }))
 }
 
 fn utf8_encode<'js>(cx: Ctx<'js>, text: String) -> JsResult<ArrayBuffer<'js>> {
@@ -137,19 +149,30 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
     match result {
         Ok(response) => {
             let payload = Object::new(cx.clone()).map_err(internal)?;
-            let headers: Vec<Vec<String>> =
-                response.headers.into_iter().map(|(k, v)| vec![k, v]).collect();
+            let headers: Vec<Vec<String>> = response
+                .headers
+                .into_iter()
+                .map(|(k, v)| vec![k, v])
+                .collect();
             let body = ArrayBuffer::new(cx.clone(), response.body).map_err(internal)?;
             payload.set("status", response.status).map_err(internal)?;
-            payload.set("statusText", response.status_text).map_err(internal)?;
+            payload
+                .set("statusText", response.status_text)
+                .map_err(internal)?;
             payload.set("url", response.url).map_err(internal)?;
-            payload.set("redirected", response.redirected).map_err(internal)?;
+            payload
+                .set("redirected", response.redirected)
+                .map_err(internal)?;
             payload.set("headers", headers).map_err(internal)?;
             payload.set("body", body).map_err(internal)?;
-            deliver.call::<_, ()>((handle, true, payload)).map_err(internal)?;
+            deliver
+                .call::<_, ()>((handle, true, payload))
+                .map_err(internal)?;
         }
         Err(message) => {
-            deliver.call::<_, ()>((handle, false, message)).map_err(internal)?;
+            deliver
+                .call::<_, ()>((handle, false, message))
+                .map_err(internal)?;
         }
     }
     Ok(())
@@ -177,9 +200,17 @@ pub unsafe extern "C" fn claimscript_random_get(buf: *mut u8, len: usize) -> i32
 /// # Safety
 /// `out` must be valid for an 8-byte write, as WASI requires.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn claimscript_clock_time_get(id: u32, _precision: u64, out: *mut u64) -> i32 {
+pub unsafe extern "C" fn claimscript_clock_time_get(
+    id: u32,
+    _precision: u64,
+    out: *mut u64,
+) -> i32 {
     // WASI clock ids: 0 realtime, 1 monotonic, 2/3 process/thread CPU time.
-    let now = if id == 0 { host::wall_clock_ns() } else { host::monotonic_ns() };
+    let now = if id == 0 {
+        host::wall_clock_ns()
+    } else {
+        host::monotonic_ns()
+    };
     // SAFETY: the caller passes a writable u64.
     unsafe { out.write(now) };
     0

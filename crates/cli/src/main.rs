@@ -4,8 +4,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use claimscript::{Engine, Error, Grants, Outcome, RunInput, RunReport, Script};
+use clap::{Parser, Subcommand};
 
 /// Exit status for claims.
 const EXIT_CLAIMS: u8 = 0;
@@ -17,7 +17,11 @@ const EXIT_DENIED: u8 = 2;
 const EXIT_USAGE: u8 = 64;
 
 #[derive(Parser)]
-#[command(name = "claimscript", version, about = "Compile and run token-claims scripts in a Wasm sandbox")]
+#[command(
+    name = "claimscript",
+    version,
+    about = "Compile and run token-claims scripts in a Wasm sandbox"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("claimscript: cannot start the async runtime: {e}");
@@ -121,7 +128,11 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
                 Err(e) => Err(anyhow::Error::from(e).into()),
             }
         }
-        Command::Run { script, input, grants } => {
+        Command::Run {
+            script,
+            input,
+            grants,
+        } => {
             let grants = load_grants(grants.as_deref())?;
             let input = load_input(&input)?;
             let engine = Engine::new().map_err(anyhow::Error::from)?;
@@ -151,7 +162,8 @@ fn print_report(report: &RunReport) -> u8 {
 /// Compile a `.js` script or load a `.wasm` component. A script that fails to
 /// compile becomes an error report, like a run that fails.
 async fn load_script(engine: &Engine, path: &Path) -> Result<Result<Script, RunReport>, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
     if bytes.starts_with(b"\0asm") {
         return engine
             .load(&bytes)
@@ -168,8 +180,10 @@ async fn load_script(engine: &Engine, path: &Path) -> Result<Result<Script, RunR
 }
 
 fn read_source(path: &Path) -> Result<String, UsageError> {
-    let bytes = std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))
 }
 
 fn load_grants(path: Option<&Path>) -> Result<Grants, UsageError> {

@@ -74,7 +74,10 @@ pub struct Grants {
     pub memory_mb: u32,
     /// Cap on the JSON of the returned claims, in bytes. Default
     /// [`DEFAULT_MAX_OUTPUT_BYTES`]; over it the run ends with `output_too_large`.
-    #[serde(default = "default_max_output_bytes", deserialize_with = "positive_usize")]
+    #[serde(
+        default = "default_max_output_bytes",
+        deserialize_with = "positive_usize"
+    )]
     pub max_output_bytes: usize,
     /// Environment variables the script may read. By default, all that the
     /// input provides.
@@ -106,19 +109,34 @@ impl Grants {
                 .span()
                 .map(|span| line_column(text, span.start))
                 .unwrap_or((1, 1));
-            GrantsError::Invalid { path: None, line, column, message: e.message().to_string() }
+            GrantsError::Invalid {
+                path: None,
+                line,
+                column,
+                message: e.message().to_string(),
+            }
         })
     }
 
     /// Read and parse a grants file. Errors name the file, the key and the line.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Grants, GrantsError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| GrantsError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| GrantsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Grants::from_toml(&text).map_err(|e| match e {
-            GrantsError::Invalid { line, column, message, .. } => {
-                GrantsError::Invalid { path: Some(path.to_path_buf()), line, column, message }
-            }
+            GrantsError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            } => GrantsError::Invalid {
+                path: Some(path.to_path_buf()),
+                line,
+                column,
+                message,
+            },
             other => other,
         })
     }
@@ -177,7 +195,9 @@ pub struct EnvGrants {
 impl EnvGrants {
     /// Whether the script may read the variable `name`.
     pub fn allows(&self, name: &str) -> bool {
-        self.expose.as_ref().is_none_or(|names| names.iter().any(|n| n == name))
+        self.expose
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
     }
 }
 
@@ -196,7 +216,10 @@ pub struct FetchGrants {
     pub timeout_ms: u64,
     /// Cap on one response body; a larger body fails the fetch (it is never
     /// truncated). Default [`DEFAULT_MAX_RESPONSE_BYTES`].
-    #[serde(default = "default_max_response_bytes", deserialize_with = "positive_usize")]
+    #[serde(
+        default = "default_max_response_bytes",
+        deserialize_with = "positive_usize"
+    )]
     pub max_response_bytes: usize,
     /// Requests per run; unlimited (within the run's time) when absent.
     #[serde(default)]
@@ -225,7 +248,10 @@ impl FetchGrants {
             .into_iter()
             .map(|p| p.as_ref().parse())
             .collect::<Result<_, _>>()?;
-        Ok(FetchGrants { allow, ..FetchGrants::default() })
+        Ok(FetchGrants {
+            allow,
+            ..FetchGrants::default()
+        })
     }
 
     /// Whether a request to `scheme://host:port` is granted by some pattern.

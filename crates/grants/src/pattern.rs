@@ -92,10 +92,10 @@ impl HostPattern {
         if scheme != self.scheme {
             return false;
         }
-        if let PortRule::Exact(p) = self.port {
-            if p != port {
-                return false;
-            }
+        if let PortRule::Exact(p) = self.port
+            && p != port
+        {
+            return false;
         }
         let host = normalise_host(host);
         match &self.host {
@@ -148,7 +148,9 @@ impl fmt::Display for HostPattern {
 
 /// Why an `allow` pattern was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid fetch pattern `{pattern}`: {reason} (expected scheme://host[:port], e.g. https://api.example.com or https://*.example.com:*)")]
+#[error(
+    "invalid fetch pattern `{pattern}`: {reason} (expected scheme://host[:port], e.g. https://api.example.com or https://*.example.com:*)"
+)]
 pub struct PatternError {
     /// The pattern as written.
     pub pattern: String,
@@ -160,9 +162,13 @@ impl FromStr for HostPattern {
     type Err = PatternError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let fail = |reason: &str| PatternError { pattern: s.to_string(), reason: reason.to_string() };
+        let fail = |reason: &str| PatternError {
+            pattern: s.to_string(),
+            reason: reason.to_string(),
+        };
         let (scheme, rest) = s.split_once("://").ok_or_else(|| fail("missing `://`"))?;
-        let scheme = Scheme::parse(scheme).ok_or_else(|| fail("the scheme must be http or https"))?;
+        let scheme =
+            Scheme::parse(scheme).ok_or_else(|| fail("the scheme must be http or https"))?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains(['/', '?', '#']) {
             return Err(fail("patterns have no path, query or fragment"));
@@ -170,7 +176,7 @@ impl FromStr for HostPattern {
         if rest.contains('@') {
             return Err(fail("patterns have no credentials"));
         }
-        let (host, port) = split_host_port(rest).map_err(|r| fail(r))?;
+        let (host, port) = split_host_port(rest).map_err(fail)?;
         let port = match port {
             None => PortRule::Exact(scheme.default_port()),
             Some("*") => PortRule::Any,
@@ -184,15 +190,20 @@ impl FromStr for HostPattern {
         let host = if host == "*" {
             HostRule::Any
         } else if let Some(domain) = host.strip_prefix("*.") {
-            HostRule::Subdomains(valid_name(domain).map_err(|r| fail(r))?)
+            HostRule::Subdomains(valid_name(domain).map_err(fail)?)
         } else if let Some(ip) = parse_ip(host) {
             HostRule::Ip(ip)
         } else if host.starts_with('[') {
             return Err(fail("invalid IPv6 address"));
         } else {
-            HostRule::Name(valid_name(host).map_err(|r| fail(r))?)
+            HostRule::Name(valid_name(host).map_err(fail)?)
         };
-        Ok(HostPattern { scheme, host, port, source: s.to_string() })
+        Ok(HostPattern {
+            scheme,
+            host,
+            port,
+            source: s.to_string(),
+        })
     }
 }
 
@@ -209,7 +220,10 @@ fn split_host_port(s: &str) -> Result<(&str, Option<&str>), &'static str> {
         let (host, rest) = s.split_at(end + 1);
         return match rest {
             "" => Ok((host, None)),
-            _ => rest.strip_prefix(':').map(|p| (host, Some(p))).ok_or("unexpected text after `]`"),
+            _ => rest
+                .strip_prefix(':')
+                .map(|p| (host, Some(p)))
+                .ok_or("unexpected text after `]`"),
         };
     }
     match s.rsplit_once(':') {
@@ -227,12 +241,15 @@ fn valid_name(name: &str) -> Result<String, &'static str> {
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
     if !name.split('.').all(label_ok) {
-        return Err("the host name has an invalid label (wildcards are only `*` or a leading `*.`)");
+        return Err(
+            "the host name has an invalid label (wildcards are only `*` or a leading `*.`)",
+        );
     }
     Ok(name)
 }
@@ -303,7 +320,10 @@ mod tests {
             "http://[::1",
             "https://",
         ] {
-            assert!(bad.parse::<HostPattern>().is_err(), "{bad} should be rejected");
+            assert!(
+                bad.parse::<HostPattern>().is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

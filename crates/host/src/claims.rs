@@ -7,13 +7,31 @@ use serde_json::{Map, Value};
 /// decides.
 pub const PROTECTED_CLAIMS: &[&str] = &[
     // RFC 7519 registered claims.
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
     // OAuth 2.0 / RFC 9068 / RFC 8693 / RFC 8705 and OIDC session claims.
-    "azp", "client_id", "scope", "sid", "cnf", "act", "auth_time", "gty",
+    "azp",
+    "client_id",
+    "scope",
+    "sid",
+    "cnf",
+    "act",
+    "auth_time",
+    "gty",
     // OIDC ID-token claims an issuer computes.
-    "nonce", "at_hash", "c_hash", "acr", "amr",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "acr",
+    "amr",
     // JOSE header names, which must not be confused with claims.
-    "kid", "typ",
+    "kid",
+    "typ",
 ];
 
 /// Whether a script may not set `name`.

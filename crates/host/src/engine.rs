@@ -74,7 +74,9 @@ pub(crate) struct EngineInner {
 
 impl std::fmt::Debug for EngineInner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineInner").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("EngineInner")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,7 +101,13 @@ impl Engine {
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_epoch_ticker(wasmtime.clone(), ticker_stop.clone())?;
         Ok(Engine {
-            inner: Arc::new(EngineInner { wasmtime, linker, config, loader: OnceLock::new(), ticker_stop }),
+            inner: Arc::new(EngineInner {
+                wasmtime,
+                linker,
+                config,
+                loader: OnceLock::new(),
+                ticker_stop,
+            }),
         })
     }
 
@@ -118,7 +126,10 @@ impl Engine {
         if source.len() > MAX_SOURCE_BYTES {
             return Err(Error::Script(ScriptError::new(
                 ErrorKind::Unsupported,
-                format!("the script is {} bytes; at most {MAX_SOURCE_BYTES} are accepted", source.len()),
+                format!(
+                    "the script is {} bytes; at most {MAX_SOURCE_BYTES} are accepted",
+                    source.len()
+                ),
             )));
         }
         let snapshot = self.snapshot(source).await?;
@@ -136,9 +147,14 @@ impl Engine {
         let (cx, instrumented) = self.instrumented_runtime()?;
         let inner = &self.inner;
         let memory = inner.config.max_memory_mb as usize * 1024 * 1024;
-        let mut store = Store::new(&inner.wasmtime, RunState::new(memory, BTreeMap::new(), FetchState::new(None)));
+        let mut store = Store::new(
+            &inner.wasmtime,
+            RunState::new(memory, BTreeMap::new(), FetchState::new(None)),
+        );
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(inner.config.compile_fuel).map_err(Error::engine)?;
+        store
+            .set_fuel(inner.config.compile_fuel)
+            .map_err(Error::engine)?;
         store.epoch_deadline_trap();
         store.set_epoch_deadline(ticks(inner.config.compile_timeout));
 
@@ -148,7 +164,10 @@ impl Engine {
             .await
             .map_err(Error::engine)?;
         let bindings = ClaimsScript::new(&mut store, &instance).map_err(Error::engine)?;
-        let loaded = bindings.claimscript_script_loader().call_load(&mut store, source).await;
+        let loaded = bindings
+            .claimscript_script_loader()
+            .call_load(&mut store, source)
+            .await;
         match loaded {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(Error::Script(e.into())),
@@ -158,29 +177,48 @@ impl Engine {
             }
         }
         Wizer::new()
-            .snapshot_component(cx, &mut WasmtimeWizerComponent { store: &mut store, instance })
+            .snapshot_component(
+                cx,
+                &mut WasmtimeWizerComponent {
+                    store: &mut store,
+                    instance,
+                },
+            )
             .await
             .map_err(Error::engine)
     }
 
     fn instrumented_runtime(&self) -> Result<(&ComponentContext<'static>, &Component), Error> {
         let loaded = self.inner.loader.get_or_init(|| {
-            let (cx, wasm) = Wizer::new().instrument_component(RUNTIME).map_err(|e| e.to_string())?;
-            let component = Component::new(&self.inner.wasmtime, &wasm).map_err(|e| e.to_string())?;
+            let (cx, wasm) = Wizer::new()
+                .instrument_component(RUNTIME)
+                .map_err(|e| e.to_string())?;
+            let component =
+                Component::new(&self.inner.wasmtime, &wasm).map_err(|e| e.to_string())?;
             Ok((cx, component))
         });
         match loaded {
             Ok((cx, component)) => Ok((cx, component)),
-            Err(message) => Err(Error::Engine(format!("cannot prepare the runtime: {message}"))),
+            Err(message) => Err(Error::Engine(format!(
+                "cannot prepare the runtime: {message}"
+            ))),
         }
     }
 
-    pub(crate) fn instantiate_pre(&self, component: &Component) -> Result<ClaimsScriptPre<RunState>, Error> {
+    pub(crate) fn instantiate_pre(
+        &self,
+        component: &Component,
+    ) -> Result<ClaimsScriptPre<RunState>, Error> {
         let pre = self.inner.linker.instantiate_pre(component).map_err(|e| {
-            Error::Artifact(format!("the component does not fit the claims-script world: {e}"))
+            Error::Artifact(format!(
+                "the component does not fit the claims-script world: {e}"
+            ))
         })?;
-        ClaimsScriptPre::new(pre)
-            .map_err(|e| Error::Artifact(format!("the component does not export the claims-script world: {e}")))
+        ClaimsScriptPre::new(pre).map_err(|e| {
+            Error::Artifact(format!(
+                "the component does not export the claims-script world: {e}"
+            ))
+        })
     }
 }
 

@@ -20,7 +20,12 @@ pub(crate) struct FetchState {
 
 impl FetchState {
     pub(crate) fn new(grants: Option<FetchGrants>) -> Self {
-        FetchState { grants, next_handle: 1, ready: HashMap::new(), records: Vec::new() }
+        FetchState {
+            grants,
+            next_handle: 1,
+            ready: HashMap::new(),
+            records: Vec::new(),
+        }
     }
 
     fn start(&mut self, request: Request) -> u32 {
@@ -51,8 +56,12 @@ impl FetchState {
         let Some(grants) = &self.grants else {
             return Err("not granted: this script has no [fetch] grant".into());
         };
-        let scheme = Scheme::parse(url.scheme())
-            .ok_or_else(|| format!("not granted: unsupported scheme `{}` (http and https only)", url.scheme()))?;
+        let scheme = Scheme::parse(url.scheme()).ok_or_else(|| {
+            format!(
+                "not granted: unsupported scheme `{}` (http and https only)",
+                url.scheme()
+            )
+        })?;
         let host = url.host_str().ok_or("invalid URL: no host")?;
         let port = url.port().unwrap_or(scheme.default_port());
         if !grants.allows(scheme, host, port) {
@@ -95,7 +104,10 @@ impl http::Host for RunState {
         Ok(self.fetch.start(request))
     }
 
-    async fn wait(&mut self, handles: Vec<u32>) -> wasmtime::Result<(u32, Result<Response, String>)> {
+    async fn wait(
+        &mut self,
+        handles: Vec<u32>,
+    ) -> wasmtime::Result<(u32, Result<Response, String>)> {
         for handle in &handles {
             if let Some(result) = self.fetch.ready.remove(handle) {
                 return Ok((*handle, result));

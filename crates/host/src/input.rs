@@ -49,7 +49,9 @@ pub struct InputError {
 
 impl InputError {
     fn new(message: impl Into<String>) -> Self {
-        InputError { message: message.into() }
+        InputError {
+            message: message.into(),
+        }
     }
 }
 
@@ -58,7 +60,12 @@ impl RunInput {
     /// match.
     pub fn new(kind: TokenKind, mut token: Map<String, Value>) -> RunInput {
         token.insert("kind".into(), Value::String(kind.as_str().into()));
-        RunInput { kind, token, context: None, environment_variables: BTreeMap::new() }
+        RunInput {
+            kind,
+            token,
+            context: None,
+            environment_variables: BTreeMap::new(),
+        }
     }
 
     /// Set the context.
@@ -87,17 +94,31 @@ impl RunInput {
     /// Same as [`RunInput::from_json`], from a parsed document.
     pub fn from_value(value: Value) -> Result<RunInput, InputError> {
         let Value::Object(mut doc) = value else {
-            return Err(InputError::new("the input must be a JSON object with a `token` key"));
+            return Err(InputError::new(
+                "the input must be a JSON object with a `token` key",
+            ));
         };
-        if let Some(key) = doc.keys().find(|k| !["token", "context", "environmentVariables"].contains(&k.as_str())) {
+        if let Some(key) = doc
+            .keys()
+            .find(|k| !["token", "context", "environmentVariables"].contains(&k.as_str()))
+        {
             return Err(InputError::new(format!(
                 "unknown key `{key}` (expected token, context, environmentVariables)"
             )));
         }
         let token = match doc.remove("token") {
             Some(Value::Object(token)) => token,
-            Some(other) => return Err(InputError::new(format!("`token` must be an object, got {}", type_name(&other)))),
-            None => return Err(InputError::new("missing `token` (the token payload object)")),
+            Some(other) => {
+                return Err(InputError::new(format!(
+                    "`token` must be an object, got {}",
+                    type_name(&other)
+                )));
+            }
+            None => {
+                return Err(InputError::new(
+                    "missing `token` (the token payload object)",
+                ));
+            }
         };
         let kind = match token.get("kind") {
             None => TokenKind::AccessToken,
@@ -112,7 +133,12 @@ impl RunInput {
         let context = match doc.remove("context") {
             None | Some(Value::Null) => None,
             Some(Value::Object(c)) => Some(c),
-            Some(other) => return Err(InputError::new(format!("`context` must be an object, got {}", type_name(&other)))),
+            Some(other) => {
+                return Err(InputError::new(format!(
+                    "`context` must be an object, got {}",
+                    type_name(&other)
+                )));
+            }
         };
         let environment_variables = match doc.remove("environmentVariables") {
             None | Some(Value::Null) => BTreeMap::new(),

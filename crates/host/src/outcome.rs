@@ -129,7 +129,13 @@ pub struct ScriptError {
 impl ScriptError {
     /// An error with a kind and a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ScriptError {
-        ScriptError { kind, message: message.into(), stack: None, line: None, column: None }
+        ScriptError {
+            kind,
+            message: message.into(),
+            stack: None,
+            line: None,
+            column: None,
+        }
     }
 }
 
@@ -213,7 +219,11 @@ impl RunReport {
     /// The report of a script that failed before it could run (it did not
     /// compile): the error, no logs, zero statistics.
     pub fn from_error(error: ScriptError) -> RunReport {
-        RunReport { outcome: Outcome::Error(error), logs: Vec::new(), stats: RunStats::default() }
+        RunReport {
+            outcome: Outcome::Error(error),
+            logs: Vec::new(),
+            stats: RunStats::default(),
+        }
     }
 
     /// The CLI's JSON form:
@@ -223,7 +233,11 @@ impl RunReport {
     pub fn to_json(&self) -> Value {
         let mut doc = Map::new();
         match &self.outcome {
-            Outcome::Claims { claims, id_token_claims, dropped } => {
+            Outcome::Claims {
+                claims,
+                id_token_claims,
+                dropped,
+            } => {
                 doc.insert("outcome".into(), "claims".into());
                 doc.insert("claims".into(), Value::Object(claims.clone()));
                 if let Some(id) = id_token_claims {

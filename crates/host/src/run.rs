@@ -57,12 +57,18 @@ impl Script {
                 TokenKind::ClientCredentials => types::TokenKind::ClientCredentials,
             },
             token: Value::Object(input.token.clone()).to_string(),
-            context: input.context.as_ref().map(|c| Value::Object(c.clone()).to_string()),
+            context: input
+                .context
+                .as_ref()
+                .map(|c| Value::Object(c.clone()).to_string()),
         };
         let pre = &self.inner.pre;
         let call = async {
             let bindings = pre.instantiate_async(&mut store).await?;
-            bindings.claimscript_script_script().call_run(&mut store, &wit_input).await
+            bindings
+                .claimscript_script_script()
+                .call_run(&mut store, &wit_input)
+                .await
         };
         let result = tokio::time::timeout(timeout, call).await;
 
@@ -70,7 +76,9 @@ impl Script {
         let state = store.data_mut();
         let mut outcome = match result {
             Err(_elapsed) => Outcome::Error(limit_error(ErrorKind::Timeout, grants)),
-            Ok(Err(trap)) => Outcome::Error(classify_trap(&trap, state.limiter.exceeded).with_limits(grants)),
+            Ok(Err(trap)) => {
+                Outcome::Error(classify_trap(&trap, state.limiter.exceeded).with_limits(grants))
+            }
             Ok(Ok(Err(script_error))) => Outcome::Error(script_error.into()),
             Ok(Ok(Ok(claims))) => claims_outcome(claims, grants.max_output_bytes),
         };
@@ -84,7 +92,11 @@ impl Script {
             memory_bytes: state.limiter.peak as u64,
             fetches: std::mem::take(&mut state.fetch.records),
         };
-        Ok(RunReport { outcome, logs: state.take_logs(), stats })
+        Ok(RunReport {
+            outcome,
+            logs: state.take_logs(),
+            stats,
+        })
     }
 }
 
@@ -93,24 +105,28 @@ fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
     if size > max_output_bytes {
         return Outcome::Error(ScriptError::new(
             ErrorKind::OutputTooLarge,
-            format!("the returned claims are {size} bytes of JSON; max_output_bytes is {max_output_bytes}"),
+            format!(
+                "the returned claims are {size} bytes of JSON; max_output_bytes is {max_output_bytes}"
+            ),
         ));
     }
-    let parse = |json: &str| match serde_json::from_str::<Value>(json) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Outcome::Error(ScriptError::new(
+    let invalid = || {
+        Outcome::Error(ScriptError::new(
             ErrorKind::InvalidOutput,
             "the runtime returned claims that are not a JSON object",
-        ))),
+        ))
     };
-    let mut access = match parse(&claims.access_token) {
-        Ok(map) => map,
-        Err(outcome) => return outcome,
+    let parse = |json: &str| match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let Some(mut access) = parse(&claims.access_token) else {
+        return invalid();
     };
     let mut dropped = strip_protected(&mut access);
     let id_token_claims = match claims.id_token.as_deref().map(parse) {
         None => None,
-        Some(Ok(mut id)) => {
+        Some(Some(mut id)) => {
             for name in strip_protected(&mut id) {
                 if !dropped.contains(&name) {
                     dropped.push(name);
@@ -118,20 +134,31 @@ fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
             }
             Some(id)
         }
-        Some(Err(outcome)) => return outcome,
+        Some(None) => return invalid(),
     };
-    Outcome::Claims { claims: access, id_token_claims, dropped }
+    Outcome::Claims {
+        claims: access,
+        id_token_claims,
+        dropped,
+    }
 }
 
 /// Map a trap to an error kind. `memory_exceeded` is the limiter's flag: a
 /// failed `memory.grow` is reported as `memory` whatever trap followed it.
 pub(crate) fn classify_trap(error: &wasmtime::Error, memory_exceeded: bool) -> ScriptError {
     if memory_exceeded {
-        return ScriptError::new(ErrorKind::Memory, "the script's memory would exceed memory_mb");
+        return ScriptError::new(
+            ErrorKind::Memory,
+            "the script's memory would exceed memory_mb",
+        );
     }
     match error.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => ScriptError::new(ErrorKind::FuelExhausted, "the script used up its fuel"),
-        Some(Trap::Interrupt) => ScriptError::new(ErrorKind::Timeout, "the script ran past its timeout"),
+        Some(Trap::OutOfFuel) => {
+            ScriptError::new(ErrorKind::FuelExhausted, "the script used up its fuel")
+        }
+        Some(Trap::Interrupt) => {
+            ScriptError::new(ErrorKind::Timeout, "the script ran past its timeout")
+        }
         Some(Trap::StackOverflow) => ScriptError::new(
             ErrorKind::StackOverflow,
             "the Wasm stack overflowed (runaway recursion)",
@@ -149,9 +176,14 @@ impl ScriptError {
     /// Name the exceeded limit and its value in the message.
     fn with_limits(mut self, grants: &Grants) -> ScriptError {
         self.message = match self.kind {
-            ErrorKind::FuelExhausted => format!("the script used up its fuel (fuel = {})", grants.fuel),
+            ErrorKind::FuelExhausted => {
+                format!("the script used up its fuel (fuel = {})", grants.fuel)
+            }
             ErrorKind::Timeout => format!("the run exceeded timeout_ms = {}", grants.timeout_ms),
-            ErrorKind::Memory => format!("the script's memory would exceed memory_mb = {}", grants.memory_mb),
+            ErrorKind::Memory => format!(
+                "the script's memory would exceed memory_mb = {}",
+                grants.memory_mb
+            ),
             _ => return self,
         };
         self
@@ -168,6 +200,12 @@ impl From<types::ScriptError> for ScriptError {
             types::ErrorKind::InvalidOutput => ErrorKind::InvalidOutput,
             types::ErrorKind::Unsupported => ErrorKind::Unsupported,
         };
-        ScriptError { kind, message: e.message, stack: e.stack, line: e.line, column: e.column }
+        ScriptError {
+            kind,
+            message: e.message,
+            stack: e.stack,
+            line: e.line,
+            column: e.column,
+        }
     }
 }

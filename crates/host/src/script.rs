@@ -26,7 +26,9 @@ pub(crate) struct ScriptInner {
 
 impl std::fmt::Debug for Script {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Script").field("digest", &self.digest_hex()).finish_non_exhaustive()
+        f.debug_struct("Script")
+            .field("digest", &self.digest_hex())
+            .finish_non_exhaustive()
     }
 }
 
@@ -36,7 +38,14 @@ impl Script {
             .map_err(|e| Error::Artifact(format!("{e:#}")))?;
         let pre = engine.instantiate_pre(&compiled)?;
         let digest = Sha256::digest(&component).into();
-        Ok(Script { inner: Arc::new(ScriptInner { engine: engine.clone(), pre, component, digest }) })
+        Ok(Script {
+            inner: Arc::new(ScriptInner {
+                engine: engine.clone(),
+                pre,
+                component,
+                digest,
+            }),
+        })
     }
 
     /// The component's bytes: write them to a `.wasm` file and load them
@@ -47,6 +56,10 @@ impl Script {
 
     /// SHA-256 of [`Script::component_bytes`], lower-case hex.
     pub fn digest_hex(&self) -> String {
-        self.inner.digest.iter().map(|b| format!("{b:02x}")).collect()
+        self.inner
+            .digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }

@@ -32,9 +32,17 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    pub(crate) fn new(max_memory_bytes: usize, env: BTreeMap<String, String>, fetch: FetchState) -> Self {
+    pub(crate) fn new(
+        max_memory_bytes: usize,
+        env: BTreeMap<String, String>,
+        fetch: FetchState,
+    ) -> Self {
         RunState {
-            limiter: MemoryLimiter { max_bytes: max_memory_bytes, peak: 0, exceeded: false },
+            limiter: MemoryLimiter {
+                max_bytes: max_memory_bytes,
+                peak: 0,
+                exceeded: false,
+            },
             env,
             env_read: BTreeSet::new(),
             denial: None,
@@ -69,7 +77,12 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.exceeded = true;
             return Err(wasmtime::format_err!(
@@ -81,7 +94,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -99,10 +117,19 @@ impl host::Host for RunState {
         Ok(self.env.keys().cloned().collect())
     }
 
-    fn deny(&mut self, message: String, code: Option<String>, title: Option<String>) -> wasmtime::Result<()> {
+    fn deny(
+        &mut self,
+        message: String,
+        code: Option<String>,
+        title: Option<String>,
+    ) -> wasmtime::Result<()> {
         // The first denial is final; later calls do not change its message.
         if self.denial.is_none() {
-            self.denial = Some(Denial { message, code, title });
+            self.denial = Some(Denial {
+                message,
+                code,
+                title,
+            });
         }
         Ok(())
     }
@@ -112,12 +139,15 @@ impl host::Host for RunState {
             wasmtime::bail!("random-bytes: {len} bytes asked, at most {MAX_RANDOM_BYTES} served");
         }
         let mut bytes = vec![0; len as usize];
-        getrandom::fill(&mut bytes).map_err(|e| wasmtime::format_err!("the host CSPRNG failed: {e}"))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| wasmtime::format_err!("the host CSPRNG failed: {e}"))?;
         Ok(bytes)
     }
 
     fn wall_clock_ns(&mut self) -> wasmtime::Result<u64> {
-        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         Ok(u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX))
     }
 
@@ -139,7 +169,10 @@ impl host::Host for RunState {
             host::LogLevel::Warn => LogLevel::Warn,
             host::LogLevel::Error => LogLevel::Error,
         };
-        self.logs.push(LogRecord { level, message: truncate(message, MAX_LOG_MESSAGE_BYTES) });
+        self.logs.push(LogRecord {
+            level,
+            message: truncate(message, MAX_LOG_MESSAGE_BYTES),
+        });
         Ok(())
     }
 }

@@ -87,14 +87,19 @@ fn stub_wasi(wasm: &[u8]) -> Result<Vec<u8>> {
             eprintln!("forwarded {WASI_P1}::{name}");
             continue;
         }
-        let zero_store = MemArg { align: 4, offset: 0 };
+        let zero_store = MemArg {
+            align: 4,
+            offset: 0,
+        };
         module.replace_imported_func(func, |(body, params)| match name.as_str() {
             // (count_ptr, size_ptr): there are no variables or arguments.
             "environ_sizes_get" | "args_sizes_get" => {
                 for p in params.iter().take(2) {
-                    body.local_get(*p)
-                        .i32_const(0)
-                        .store(memory, StoreKind::I32 { atomic: false }, zero_store);
+                    body.local_get(*p).i32_const(0).store(
+                        memory,
+                        StoreKind::I32 { atomic: false },
+                        zero_store,
+                    );
                 }
                 body.i32_const(0);
             }

@@ -30,7 +30,11 @@ async fn syntax_error_has_line_and_column() {
         panic!("a syntax error must fail compilation");
     };
     assert_eq!(e.kind, ErrorKind::Syntax);
-    assert!(e.message.starts_with("SyntaxError: unexpected token"), "{}", e.message);
+    assert!(
+        e.message.starts_with("SyntaxError: unexpected token"),
+        "{}",
+        e.message
+    );
     assert_eq!(e.line, Some(2));
     assert!(e.column.is_some());
 }
@@ -66,7 +70,10 @@ async fn top_level_throw_fails_compilation() {
 
 #[tokio::test]
 async fn top_level_endless_loop_is_bounded() {
-    let Err(Error::Script(e)) = engine().compile("for(;;){} const getCustomJwtClaims = () => ({});").await else {
+    let Err(Error::Script(e)) = engine()
+        .compile("for(;;){} const getCustomJwtClaims = () => ({});")
+        .await
+    else {
         panic!("an endless top-level loop must fail compilation");
     };
     assert_eq!(e.kind, ErrorKind::FuelExhausted);
@@ -81,7 +88,11 @@ async fn top_level_fetch_is_refused() {
         panic!("fetch in top-level code must fail compilation");
     };
     assert_eq!(e.kind, ErrorKind::Script);
-    assert!(e.message.contains("not available in top-level code"), "{}", e.message);
+    assert!(
+        e.message.contains("not available in top-level code"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
@@ -89,7 +100,10 @@ async fn component_round_trip() {
     let script = crate::compile(&fixture("form_function")).await;
     let loaded = engine().load(script.component_bytes()).expect("load");
     assert_eq!(loaded.digest_hex(), script.digest_hex());
-    let report = loaded.run(&crate::example_input("rbac"), &Grants::default()).await.expect("run");
+    let report = loaded
+        .run(&crate::example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
     assert!(matches!(report.outcome, Outcome::Claims { .. }));
 }
 

@@ -28,9 +28,18 @@ fn malformed_inputs_are_rejected_with_the_reason() {
         ("{}", "missing `token`"),
         (r#"{"token": 1}"#, "`token` must be an object, got a number"),
         (r#"{"token": {"kind": "IdToken"}}"#, "`token.kind` must be"),
-        (r#"{"token": {}, "context": "x"}"#, "`context` must be an object, got a string"),
-        (r#"{"token": {}, "environmentVariables": {"A": 1}}"#, "`environmentVariables.A` must be a string"),
-        (r#"{"token": {}, "environment": {}}"#, "unknown key `environment`"),
+        (
+            r#"{"token": {}, "context": "x"}"#,
+            "`context` must be an object, got a string",
+        ),
+        (
+            r#"{"token": {}, "environmentVariables": {"A": 1}}"#,
+            "`environmentVariables.A` must be a string",
+        ),
+        (
+            r#"{"token": {}, "environment": {}}"#,
+            "unknown key `environment`",
+        ),
     ] {
         let err = RunInput::from_json(doc).expect_err(doc);
         assert!(err.to_string().contains(expected), "{doc}: {err}");
@@ -73,14 +82,28 @@ max_requests = 5
 fn grants_errors_name_key_and_line() {
     for (doc, line, expected) in [
         ("fuel = 1\nfule = 2\n", 2, "unknown field `fule`"),
-        ("[env]\nexpose = [\"A\"]\nshow = 1\n", 3, "unknown field `show`"),
-        ("timeout_ms = 0\n", 1, "timeout_ms must be between 1 and 60000"),
+        (
+            "[env]\nexpose = [\"A\"]\nshow = 1\n",
+            3,
+            "unknown field `show`",
+        ),
+        (
+            "timeout_ms = 0\n",
+            1,
+            "timeout_ms must be between 1 and 60000",
+        ),
         ("memory_mb = \"big\"\n", 1, "invalid type"),
-        ("[fetch]\nallow = [\"api.example.com\"]\n", 2, "invalid fetch pattern `api.example.com`"),
+        (
+            "[fetch]\nallow = [\"api.example.com\"]\n",
+            2,
+            "invalid fetch pattern `api.example.com`",
+        ),
         ("fuel = \n", 1, ""),
     ] {
         match Grants::from_toml(doc) {
-            Err(claimscript::grants::GrantsError::Invalid { line: l, message, .. }) => {
+            Err(claimscript::grants::GrantsError::Invalid {
+                line: l, message, ..
+            }) => {
                 assert_eq!(l, line, "{doc}: {message}");
                 assert!(message.contains(expected), "{doc}: {message}");
             }

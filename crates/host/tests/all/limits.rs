@@ -11,7 +11,13 @@ async fn endless_loop_runs_out_of_fuel() {
     let report = run_fixture("endless_loop", &Grants::default()).await;
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::FuelExhausted);
-    assert_eq!(e.message, format!("the script used up its fuel (fuel = {})", claimscript::grants::DEFAULT_FUEL));
+    assert_eq!(
+        e.message,
+        format!(
+            "the script used up its fuel (fuel = {})",
+            claimscript::grants::DEFAULT_FUEL
+        )
+    );
     assert_eq!(report.stats.fuel, claimscript::grants::DEFAULT_FUEL);
 }
 
@@ -25,7 +31,9 @@ async fn endless_loop_inside_try_catch() {
 #[tokio::test]
 async fn wall_clock_ends_an_endless_loop() {
     // With fuel to spare, the wall clock is what stops the loop.
-    let grants = Grants::default().with_fuel(u64::MAX / 2).with_timeout_ms(50);
+    let grants = Grants::default()
+        .with_fuel(u64::MAX / 2)
+        .with_timeout_ms(50);
     let report = run_fixture("endless_loop_try", &grants).await;
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Timeout);
@@ -56,6 +64,9 @@ async fn runaway_recursion_is_stopped() {
 async fn grants_above_the_engine_limit_are_refused() {
     let script = crate::compile(&crate::fixture("empty")).await;
     let grants = Grants::default().with_memory_mb(4096);
-    let err = script.run(&crate::example_input("rbac"), &grants).await.expect_err("above max_memory_mb");
+    let err = script
+        .run(&crate::example_input("rbac"), &grants)
+        .await
+        .expect_err("above max_memory_mb");
     assert!(matches!(err, claimscript::Error::Grants(_)), "{err}");
 }

@@ -17,7 +17,9 @@ pub fn engine() -> &'static Engine {
 }
 
 pub fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
 }
 
 /// The source of `tests/fixtures/scripts/NAME.js`.
@@ -34,11 +36,17 @@ pub fn example_input(name: &str) -> RunInput {
 }
 
 pub async fn compile(source: &str) -> Script {
-    engine().compile(source).await.unwrap_or_else(|e| panic!("compile: {e}"))
+    engine()
+        .compile(source)
+        .await
+        .unwrap_or_else(|e| panic!("compile: {e}"))
 }
 
 /// Compile fixture NAME and run it once on the RBAC example input.
 pub async fn run_fixture(name: &str, grants: &Grants) -> RunReport {
     let script = compile(&fixture(name)).await;
-    script.run(&example_input("rbac"), grants).await.expect("run starts")
+    script
+        .run(&example_input("rbac"), grants)
+        .await
+        .expect("run starts")
 }

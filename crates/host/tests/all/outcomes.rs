@@ -7,7 +7,9 @@ use crate::{compile, example_input, fixture, run_fixture};
 
 fn claims(report: &RunReport) -> (&serde_json::Map<String, serde_json::Value>, &[String]) {
     match &report.outcome {
-        Outcome::Claims { claims, dropped, .. } => (claims, dropped),
+        Outcome::Claims {
+            claims, dropped, ..
+        } => (claims, dropped),
         other => panic!("expected claims, got {other:?}"),
     }
 }
@@ -38,25 +40,42 @@ async fn empty_object() {
 
 #[tokio::test]
 async fn rbac_example() {
-    let source = std::fs::read_to_string(crate::repo_path("examples/rbac/script.js")).expect("example");
+    let source =
+        std::fs::read_to_string(crate::repo_path("examples/rbac/script.js")).expect("example");
     let script = compile(&source).await;
-    let report = script.run(&example_input("rbac"), &Grants::default()).await.expect("run");
+    let report = script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
     let (claims, _) = claims(&report);
     assert_eq!(claims["roles"], json!(["admin", "analyst", "billing"]));
     assert_eq!(
         claims["permissions"],
-        json!(["read:reports", "write:reports", "delete:reports", "export:reports", "read:invoices"])
+        json!([
+            "read:reports",
+            "write:reports",
+            "delete:reports",
+            "export:reports",
+            "read:invoices"
+        ])
     );
     // The same compiled script runs again from a fresh instance.
-    let again = script.run(&example_input("rbac"), &Grants::default()).await.expect("run");
+    let again = script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
     assert_eq!(again.outcome, report.outcome);
 }
 
 #[tokio::test]
 async fn machine_to_machine() {
-    let source = std::fs::read_to_string(crate::repo_path("examples/m2m/script.js")).expect("example");
+    let source =
+        std::fs::read_to_string(crate::repo_path("examples/m2m/script.js")).expect("example");
     let script = compile(&source).await;
-    let report = script.run(&example_input("m2m"), &Grants::default()).await.expect("run");
+    let report = script
+        .run(&example_input("m2m"), &Grants::default())
+        .await
+        .expect("run");
     let (claims, _) = claims(&report);
     assert_eq!(claims["client_tier"], "premium");
     assert_eq!(claims["has_context"], false);
@@ -65,7 +84,10 @@ async fn machine_to_machine() {
 #[tokio::test]
 async fn deny_with_message() {
     let report = run_fixture("deny", &Grants::default()).await;
-    assert_eq!(denial(&report).message, "Your plan does not include this API");
+    assert_eq!(
+        denial(&report).message,
+        "Your plan does not include this API"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +109,12 @@ async fn uncaught_throw() {
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Script);
     assert_eq!(e.message, "TypeError: the user has no email");
-    assert!(e.stack.as_deref().is_some_and(|s| s.contains("getCustomJwtClaims")), "{e:?}");
+    assert!(
+        e.stack
+            .as_deref()
+            .is_some_and(|s| s.contains("getCustomJwtClaims")),
+        "{e:?}"
+    );
     assert_eq!((e.line, e.column), (Some(4), Some(15)));
 }
 
@@ -110,11 +137,19 @@ async fn never_settling_promise_is_pending_at_once() {
 
 #[tokio::test]
 async fn non_object_outputs() {
-    for (name, what) in [("returns_array", "an array"), ("returns_null", "null"), ("returns_string", "a string")] {
+    for (name, what) in [
+        ("returns_array", "an array"),
+        ("returns_null", "null"),
+        ("returns_string", "a string"),
+    ] {
         let report = run_fixture(name, &Grants::default()).await;
         let e = error(&report);
         assert_eq!(e.kind, ErrorKind::InvalidOutput, "{name}");
-        assert!(e.message.ends_with(&format!("got {what}")), "{name}: {}", e.message);
+        assert!(
+            e.message.ends_with(&format!("got {what}")),
+            "{name}: {}",
+            e.message
+        );
     }
 }
 
@@ -123,9 +158,17 @@ async fn oversized_output() {
     let report = run_fixture("oversized", &Grants::default()).await;
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::OutputTooLarge);
-    assert!(e.message.contains("max_output_bytes is 51200"), "{}", e.message);
+    assert!(
+        e.message.contains("max_output_bytes is 51200"),
+        "{}",
+        e.message
+    );
     // A larger grant lets it through.
-    let report = run_fixture("oversized", &Grants::default().with_max_output_bytes(100_000)).await;
+    let report = run_fixture(
+        "oversized",
+        &Grants::default().with_max_output_bytes(100_000),
+    )
+    .await;
     assert!(matches!(report.outcome, Outcome::Claims { .. }));
 }
 
@@ -140,8 +183,15 @@ async fn protected_claims_are_dropped_and_listed() {
 #[tokio::test]
 async fn console_is_captured() {
     let report = run_fixture("console", &Grants::default()).await;
-    let logs: Vec<(LogLevel, &str)> = report.logs.iter().map(|l| (l.level, l.message.as_str())).collect();
-    assert_eq!(logs[0], (LogLevel::Log, "hello {\"a\":1} [1,2] 42 null undefined"));
+    let logs: Vec<(LogLevel, &str)> = report
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        logs[0],
+        (LogLevel::Log, "hello {\"a\":1} [1,2] 42 null undefined")
+    );
     assert_eq!(logs[1], (LogLevel::Info, "info"));
     assert_eq!(logs[2], (LogLevel::Warn, "warn"));
     assert_eq!(logs[3].0, LogLevel::Error);
@@ -155,11 +205,20 @@ async fn console_is_captured() {
 async fn console_is_bounded() {
     let report = run_fixture("console_flood", &Grants::default()).await;
     assert_eq!(report.logs.len(), claimscript::MAX_LOG_RECORDS + 1);
-    assert!(report.logs[..100].iter().all(|l| l.message.len() <= claimscript::MAX_LOG_MESSAGE_BYTES));
+    assert!(
+        report.logs[..100]
+            .iter()
+            .all(|l| l.message.len() <= claimscript::MAX_LOG_MESSAGE_BYTES)
+    );
     assert!(report.logs[0].message.ends_with('…'));
     let last = &report.logs[100];
     assert_eq!(last.level, LogLevel::Warn);
-    assert!(last.message.contains("50 more console records were dropped"), "{}", last.message);
+    assert!(
+        last.message
+            .contains("50 more console records were dropped"),
+        "{}",
+        last.message
+    );
 }
 
 #[tokio::test]
@@ -196,24 +255,35 @@ async fn math_random_differs_between_runs() {
         let (claims, _) = claims(&report);
         seen.insert(claims["run"].to_string());
     }
-    assert_eq!(seen.len(), 3, "each run reseeds Math.random from the host CSPRNG");
+    assert_eq!(
+        seen.len(),
+        3,
+        "each run reseeds Math.random from the host CSPRNG"
+    );
 }
 
 #[tokio::test]
 async fn env_all_visible_by_default() {
     let script = compile(&fixture("env")).await;
-    let input = example_input("rbac").with_env("API_KEY", "k-123").with_env("DB_PASSWORD", "hunter2");
+    let input = example_input("rbac")
+        .with_env("API_KEY", "k-123")
+        .with_env("DB_PASSWORD", "hunter2");
     let report = script.run(&input, &Grants::default()).await.expect("run");
     let (claims, _) = claims(&report);
     assert_eq!(claims["apiKey"], "k-123");
     assert_eq!(claims["secret"], "hunter2");
-    assert_eq!(claims["names"], json!(["API_KEY", "DB_PASSWORD", "REPORTS_API_KEY"]));
+    assert_eq!(
+        claims["names"],
+        json!(["API_KEY", "DB_PASSWORD", "REPORTS_API_KEY"])
+    );
 }
 
 #[tokio::test]
 async fn env_exposure_limits_what_is_visible() {
     let script = compile(&fixture("env")).await;
-    let input = example_input("rbac").with_env("API_KEY", "k-123").with_env("DB_PASSWORD", "hunter2");
+    let input = example_input("rbac")
+        .with_env("API_KEY", "k-123")
+        .with_env("DB_PASSWORD", "hunter2");
     let grants = Grants::default().with_env_exposed(["API_KEY"]);
     let report = script.run(&input, &grants).await.expect("run");
     let (claims, _) = claims(&report);
@@ -231,13 +301,22 @@ async fn fetch_without_grant_is_refused_and_recorded() {
            };"#,
     )
     .await;
-    let report = script.run(&example_input("rbac"), &Grants::default()).await.expect("run");
+    let report = script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
     let (claims, _) = claims(&report);
     assert_eq!(claims["name"], "TypeError");
-    assert_eq!(claims["message"], "fetch failed: not granted: this script has no [fetch] grant");
+    assert_eq!(
+        claims["message"],
+        "fetch failed: not granted: this script has no [fetch] grant"
+    );
     let fetch = &report.stats.fetches[0];
     assert_eq!(fetch.method, "GET");
-    assert_eq!(fetch.url, "https://api.example.com:443/balance", "no query string in records");
+    assert_eq!(
+        fetch.url, "https://api.example.com:443/balance",
+        "no query string in records"
+    );
     assert!(fetch.refused.is_some());
 }
 

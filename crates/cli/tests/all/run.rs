@@ -1,0 +1,223 @@
+//! `claimscript run` and `compile`: the exact CLI contract.
+
+use serde_json::json;
+
+use crate::{claimscript, claimscript_stdin, fixture, repo_path, run_json};
+
+fn input() -> String {
+    repo_path("examples/rbac/input.json").display().to_string()
+}
+
+fn run_fixture(name: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let script = fixture(name).display().to_string();
+    let input = input();
+    let mut args = vec!["run", script.as_str(), "--input", input.as_str()];
+    args.extend_from_slice(extra);
+    run_json(&args)
+}
+
+fn grants_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("claimscript-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write grants");
+    path.display().to_string()
+}
+
+#[test]
+fn every_outcome_and_exit_status() {
+    let cases: &[(&str, i32, &str, Option<&str>)] = &[
+        ("empty", 0, "claims", None),
+        ("deny", 2, "denied", None),
+        ("deny_caught", 2, "denied", None),
+        ("throw", 1, "error", Some("script")),
+        ("endless_loop", 1, "error", Some("fuel_exhausted")),
+        ("never_settles", 1, "error", Some("pending")),
+        ("returns_array", 1, "error", Some("invalid_output")),
+        ("returns_null", 1, "error", Some("invalid_output")),
+        ("oversized", 1, "error", Some("output_too_large")),
+        ("syntax_error", 1, "error", Some("syntax")),
+        ("missing_function", 1, "error", Some("missing_function")),
+        ("memory_bomb", 1, "error", Some("memory")),
+    ];
+    for (name, code, outcome, kind) in cases {
+        let (status, json) = run_fixture(name, &[]);
+        assert_eq!(status, *code, "{name}: {json}");
+        assert_eq!(json["outcome"], *outcome, "{name}: {json}");
+        if let Some(kind) = kind {
+            assert_eq!(json["error"]["kind"], *kind, "{name}: {json}");
+            assert!(
+                json["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{name}"
+            );
+        }
+        assert!(json["logs"].is_array(), "{name}");
+        for key in ["fuel", "duration_us", "memory_bytes"] {
+            assert!(json["stats"][key].is_u64(), "{name}: stats.{key}");
+        }
+    }
+}
+
+#[test]
+fn claims_shape_and_protected_claims() {
+    let (status, json) = run_fixture("protected", &[]);
+    assert_eq!(status, 0);
+    assert_eq!(json["claims"], json!({"tenant": "acme"}));
+    assert_eq!(
+        json["dropped"],
+        json!(["sub", "iss", "aud", "exp", "scope", "client_id"])
+    );
+}
+
+#[test]
+fn denial_shape() {
+    let (status, json) = run_fixture("deny", &[]);
+    assert_eq!(status, 2);
+    assert_eq!(json["message"], "Your plan does not include this API");
+    assert!(json.get("claims").is_none());
+}
+
+#[test]
+fn syntax_error_reports_position() {
+    let (_, json) = run_fixture("syntax_error", &[]);
+    assert_eq!(json["error"]["line"], 2);
+    assert!(json["error"]["column"].is_u64());
+}
+
+#[test]
+fn console_records() {
+    let (_, json) = run_fixture("console", &[]);
+    assert_eq!(
+        json["logs"][0],
+        json!({"level": "log", "message": "hello {\"a\":1} [1,2] 42 null undefined"})
+    );
+    assert_eq!(json["logs"][2]["level"], "warn");
+}
+
+#[test]
+fn limits_from_grants() {
+    let fast = grants_file("fast.toml", "fuel = 1_000_000_000_000\ntimeout_ms = 50\n");
+    let (status, json) = run_fixture("endless_loop_try", &["--grants", &fast]);
+    assert_eq!(status, 1);
+    assert_eq!(json["error"]["kind"], "timeout");
+
+    let small = grants_file("small.toml", "fuel = 1_000_000\n");
+    let (_, json) = run_fixture("endless_loop", &["--grants", &small]);
+    assert_eq!(json["error"]["kind"], "fuel_exhausted");
+    assert_eq!(json["stats"]["fuel"], 1_000_000);
+
+    let (_, json) = run_fixture("recursion", &[]);
+    assert_eq!(json["outcome"], "error");
+}
+
+#[test]
+fn env_exposure() {
+    let grants = grants_file("env.toml", "[env]\nexpose = [\"API_KEY\"]\n");
+    let doc = r#"{"token": {"kind": "AccessToken"}, "environmentVariables": {"API_KEY": "k", "DB_PASSWORD": "p"}}"#;
+    let script = fixture("env").display().to_string();
+    let out = claimscript_stdin(&["run", &script, "--input", "-", "--grants", &grants], doc);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["claims"],
+        json!({"apiKey": "k", "secret": null, "names": ["API_KEY"]})
+    );
+}
+
+#[test]
+fn no_host_globals() {
+    let (_, json) = run_fixture("host_globals", &[]);
+    assert_eq!(json["claims"]["found"], json!([]));
+    assert_eq!(json["claims"]["requireWorks"], false);
+}
+
+#[test]
+fn compile_then_run_the_component() {
+    let dir = std::env::temp_dir().join(format!("claimscript-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let wasm = dir.join("rbac.wasm").display().to_string();
+    let script = repo_path("examples/rbac/script.js").display().to_string();
+    let out = claimscript(&["compile", &script, "-o", &wasm]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&wasm).expect("written").starts_with(b"\0asm"));
+    let (status, json) = run_json(&["run", &wasm, "--input", &input()]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        json["claims"]["roles"],
+        json!(["admin", "analyst", "billing"])
+    );
+}
+
+#[test]
+fn compile_reports_syntax_errors() {
+    let script = fixture("syntax_error").display().to_string();
+    let out = claimscript(&["compile", &script, "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("syntax_error.js: syntax at 2:"), "{stderr}");
+}
+
+/// Usage errors and unusable files exit 64 with a message naming the file.
+#[test]
+fn bad_invocations_exit_64() {
+    let script = fixture("empty").display().to_string();
+    let input = input();
+    let bad_json = grants_file(
+        "bad.json",
+        "{\"token\": {\"kind\": \"AccessToken\"},\n \"context\": [}",
+    );
+    let bad_grants = grants_file("bad.toml", "fuel = 10\nfule = 3\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", &script], "--input"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+        (
+            vec!["run", "/nonexistent/script.js", "--input", &input],
+            "/nonexistent/script.js",
+        ),
+        (
+            vec!["run", &script, "--input", "/nonexistent/input.json"],
+            "/nonexistent/input.json",
+        ),
+        (
+            vec!["run", &script, "--input", &bad_json],
+            "bad.json: line 2",
+        ),
+        (
+            vec!["run", &script, "--input", &input, "--grants", &bad_grants],
+            "bad.toml: line 2, column 1: unknown field `fule`",
+        ),
+        (
+            vec![
+                "run",
+                &script,
+                "--input",
+                &input,
+                "--grants",
+                "/nonexistent/g.toml",
+            ],
+            "/nonexistent/g.toml",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = claimscript(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn invalid_wasm_artifact_exits_64() {
+    let path = grants_file("bogus.wasm", "\0asm\u{1}\0\0\0");
+    let out = claimscript(&["run", &path, "--input", &input()]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bogus.wasm"));
+}
