@@ -12,6 +12,7 @@ use wasmtime_wizer::{ComponentContext, WasmtimeWizerComponent, Wizer};
 use crate::bindings::{ClaimsScript, ClaimsScriptPre};
 use crate::error::Error;
 use crate::fetch::FetchState;
+use crate::http_client::HttpClients;
 use crate::outcome::{ErrorKind, ScriptError};
 use crate::run::classify_trap;
 use crate::script::Script;
@@ -67,6 +68,8 @@ pub(crate) struct EngineInner {
     pub(crate) wasmtime: wasmtime::Engine,
     pub(crate) linker: Linker<RunState>,
     pub(crate) config: EngineConfig,
+    /// Connection pools shared by every run's fetches.
+    pub(crate) http: HttpClients,
     /// The runtime instrumented for snapshots, compiled on first use.
     loader: OnceLock<Result<(ComponentContext<'static>, Component), String>>,
     ticker_stop: Arc<AtomicBool>,
@@ -98,6 +101,7 @@ impl Engine {
         let mut linker = Linker::new(&wasmtime);
         ClaimsScript::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)
             .map_err(Error::engine)?;
+        let http = HttpClients::new().map_err(Error::Engine)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_epoch_ticker(wasmtime.clone(), ticker_stop.clone())?;
         Ok(Engine {
@@ -105,6 +109,7 @@ impl Engine {
                 wasmtime,
                 linker,
                 config,
+                http,
                 loader: OnceLock::new(),
                 ticker_stop,
             }),
@@ -149,7 +154,7 @@ impl Engine {
         let memory = inner.config.max_memory_mb as usize * 1024 * 1024;
         let mut store = Store::new(
             &inner.wasmtime,
-            RunState::new(memory, BTreeMap::new(), FetchState::new(None)),
+            RunState::new(memory, BTreeMap::new(), FetchState::new(None, None)),
         );
         store.limiter(|s| &mut s.limiter);
         store

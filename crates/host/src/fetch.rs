@@ -1,29 +1,71 @@
 //! The host side of the `http` interface: every request a script makes is
-//! checked against its `[fetch]` grants and recorded.
+//! checked against its `[fetch]` grants and the address guard, performed on
+//! tokio in the background, and recorded (method, scheme/host/port/path,
+//! status, bytes, milliseconds, refusal reason; never headers or bodies).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use claimscript_grants::{FetchGrants, Scheme};
+use ::http::header::{AUTHORIZATION, COOKIE, HeaderName, HeaderValue, LOCATION, USER_AGENT};
+use ::http::{Method, Request as HttpRequest, StatusCode};
+use bytes::Bytes;
+use claimscript_egress::admit;
+use claimscript_grants::FetchGrants;
+use http_body_util::{BodyExt, Full};
+use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::bindings::claimscript::script::http::{self, Request, Response};
+use crate::http_client::{ConnectError, HttpClients};
 use crate::outcome::FetchRecord;
 use crate::state::RunState;
 
+/// Redirects followed per request; each hop is checked again.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Request headers the host owns; a script's values for them are ignored.
+const HOST_OWNED_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "transfer-encoding",
+    "upgrade",
+    "keep-alive",
+    "te",
+    "trailer",
+    "content-length",
+];
+
 /// Requests of one run.
 pub(crate) struct FetchState {
-    grants: Option<FetchGrants>,
+    grants: Option<Arc<FetchGrants>>,
+    clients: Option<HttpClients>,
     next_handle: u32,
-    ready: HashMap<u32, Result<Response, String>>,
+    started: u32,
+    /// Requests refused before they started, answered at the next wait.
+    refused: HashMap<u32, String>,
+    in_flight: HashMap<u32, (usize, JoinHandle<Finished>)>,
     pub(crate) records: Vec<FetchRecord>,
 }
 
+/// What a background request reports when it ends.
+struct Finished {
+    result: Result<Response, String>,
+    status: Option<u16>,
+    bytes: u64,
+    ms: u64,
+}
+
 impl FetchState {
-    pub(crate) fn new(grants: Option<FetchGrants>) -> Self {
+    /// `clients` is `None` while a script is compiled: no requests then.
+    pub(crate) fn new(grants: Option<FetchGrants>, clients: Option<HttpClients>) -> Self {
         FetchState {
-            grants,
+            grants: grants.map(Arc::new),
+            clients,
             next_handle: 1,
-            ready: HashMap::new(),
+            started: 0,
+            refused: HashMap::new(),
+            in_flight: HashMap::new(),
             records: Vec::new(),
         }
     }
@@ -32,51 +74,304 @@ impl FetchState {
         let handle = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let method = request.method.to_ascii_uppercase();
-        let (url, result) = match Url::parse(&request.url) {
-            Err(e) => (redact(&request.url), Err(format!("invalid URL: {e}"))),
-            Ok(url) => (safe_url(&url), self.admit(&url)),
-        };
-        let result = result.and_then(|()| {
-            Err("outbound HTTP is not enabled in this build of the host".to_string())
-        });
-        self.records.push(FetchRecord {
-            method,
+        let record = |url: String, refused: Option<String>| FetchRecord {
+            method: method.clone(),
             url,
             status: None,
             bytes: 0,
             ms: 0,
-            refused: result.as_ref().err().cloned(),
-        });
-        self.ready.insert(handle, result);
+            refused,
+        };
+        let url = match Url::parse(&request.url) {
+            Ok(url) => url,
+            Err(e) => {
+                let reason = format!("invalid URL: {e}");
+                self.records
+                    .push(record(redact(&request.url), Some(reason.clone())));
+                self.refused.insert(handle, reason);
+                return handle;
+            }
+        };
+        match self.admit_start(&url) {
+            Err(reason) => {
+                self.records
+                    .push(record(safe_url(&url), Some(reason.clone())));
+                self.refused.insert(handle, reason);
+            }
+            Ok((grants, clients)) => {
+                self.started += 1;
+                self.records.push(record(safe_url(&url), None));
+                let task = tokio::spawn(perform(clients, grants, request, url));
+                self.in_flight
+                    .insert(handle, (self.records.len() - 1, task));
+            }
+        }
         handle
     }
 
-    /// The grant check: scheme, then `allow` patterns, then `max_requests`.
-    fn admit(&self, url: &Url) -> Result<(), String> {
-        let Some(grants) = &self.grants else {
-            return Err("not granted: this script has no [fetch] grant".into());
+    fn admit_start(&self, url: &Url) -> Result<(Arc<FetchGrants>, HttpClients), String> {
+        let Some(clients) = &self.clients else {
+            return Err("fetch is not available while the script is compiled".into());
         };
-        let scheme = Scheme::parse(url.scheme()).ok_or_else(|| {
-            format!(
-                "not granted: unsupported scheme `{}` (http and https only)",
-                url.scheme()
-            )
-        })?;
-        let host = url.host_str().ok_or("invalid URL: no host")?;
-        let port = url.port().unwrap_or(scheme.default_port());
-        if !grants.allows(scheme, host, port) {
-            return Err(format!(
-                "not granted: {}://{host}:{port} matches no [fetch] allow pattern",
-                scheme.as_str()
-            ));
+        admit(self.grants.as_deref(), url).map_err(|r| r.to_string())?;
+        let grants = self
+            .grants
+            .clone()
+            .ok_or("not granted: this script has no [fetch] grant")?;
+        if let Some(max) = grants.max_requests
+            && self.started >= max
+        {
+            return Err(format!("too many requests: the grant allows {max} per run"));
         }
-        if let Some(max) = grants.max_requests {
-            let started = self.records.len();
-            if started >= max as usize {
-                return Err(format!("too many requests: the grant allows {max} per run"));
+        Ok((grants, clients.clone()))
+    }
+
+    async fn wait(&mut self, handles: &[u32]) -> Option<(u32, Result<Response, String>)> {
+        if let Some(handle) = handles.iter().find(|h| self.refused.contains_key(h)) {
+            let reason = self.refused.remove(handle)?;
+            return Some((*handle, Err(reason)));
+        }
+        let waiting: Vec<u32> = handles
+            .iter()
+            .copied()
+            .filter(|h| self.in_flight.contains_key(h))
+            .collect();
+        if waiting.is_empty() {
+            return None;
+        }
+        let (index, finished) = {
+            let tasks = self
+                .in_flight
+                .iter_mut()
+                .filter(|(h, _)| waiting.contains(h))
+                .map(|(h, (_, task))| async move { (*h, task.await) });
+            let (result, _, _) = futures_util::future::select_all(tasks.map(Box::pin)).await;
+            result
+        };
+        let (record, _) = self.in_flight.remove(&index)?;
+        let finished = finished.unwrap_or_else(|e| Finished {
+            result: Err(format!("the request task failed: {e}")),
+            status: None,
+            bytes: 0,
+            ms: 0,
+        });
+        if let Some(r) = self.records.get_mut(record) {
+            r.status = finished.status;
+            r.bytes = finished.bytes;
+            r.ms = finished.ms;
+            r.refused = finished.result.as_ref().err().cloned();
+        }
+        Some((index, finished.result))
+    }
+
+    fn cancel(&mut self, handle: u32) {
+        self.refused.remove(&handle);
+        if let Some((record, task)) = self.in_flight.remove(&handle) {
+            task.abort();
+            if let Some(r) = self.records.get_mut(record) {
+                r.refused = Some("aborted by the script".into());
             }
         }
-        Ok(())
+    }
+
+    /// Stop what is still running when the run ends, and say so in the records.
+    pub(crate) fn finish(&mut self) {
+        for (_, (record, task)) in self.in_flight.drain() {
+            task.abort();
+            if let Some(r) = self.records.get_mut(record) {
+                r.refused = Some("not awaited: the run ended first".into());
+            }
+        }
+    }
+}
+
+impl Drop for FetchState {
+    fn drop(&mut self) {
+        for (_, (_, task)) in self.in_flight.drain() {
+            task.abort();
+        }
+    }
+}
+
+/// One request, redirects included, within the grant's `timeout_ms`.
+async fn perform(
+    clients: HttpClients,
+    grants: Arc<FetchGrants>,
+    request: Request,
+    url: Url,
+) -> Finished {
+    let started = Instant::now();
+    let timeout = Duration::from_millis(grants.timeout_ms);
+    let outcome = tokio::time::timeout(timeout, follow(&clients, &grants, request, url)).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Err(_) => Finished {
+            result: Err(format!(
+                "timeout: no complete response within {} ms",
+                grants.timeout_ms
+            )),
+            status: None,
+            bytes: 0,
+            ms,
+        },
+        Ok(Err((reason, status))) => Finished {
+            result: Err(reason),
+            status,
+            bytes: 0,
+            ms,
+        },
+        Ok(Ok(response)) => Finished {
+            status: Some(response.status),
+            bytes: response.body.len() as u64,
+            result: Ok(response),
+            ms,
+        },
+    }
+}
+
+type Failure = (String, Option<u16>);
+
+async fn follow(
+    clients: &HttpClients,
+    grants: &FetchGrants,
+    request: Request,
+    mut url: Url,
+) -> Result<Response, Failure> {
+    let fail = |m: String| (m, None);
+    let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| fail(format!("invalid method `{}`", request.method)))?;
+    let mut headers = request_headers(&request.headers).map_err(fail)?;
+    let mut body = request.body.map(Bytes::from);
+    let origin = url.origin();
+    for hop in 0..=MAX_REDIRECTS {
+        let admission = admit(Some(grants), &url).map_err(|r| fail(r.to_string()))?;
+        let client = clients.for_admission(admission.opens_non_public);
+        let mut builder = HttpRequest::builder()
+            .method(method.clone())
+            .uri(url.as_str());
+        for (name, value) in headers.iter() {
+            builder = builder.header(name, value);
+        }
+        let http_request = builder
+            .body(Full::new(body.clone().unwrap_or_default()))
+            .map_err(|e| fail(format!("invalid request: {e}")))?;
+        let response = client
+            .request(http_request)
+            .await
+            .map_err(|e| fail(describe_client_error(&e)))?;
+        let status = response.status();
+        if status.is_redirection()
+            && let Some(location) = response.headers().get(LOCATION)
+        {
+            if hop == MAX_REDIRECTS {
+                return Err((
+                    format!("too many redirects: at most {MAX_REDIRECTS} are followed"),
+                    Some(status.as_u16()),
+                ));
+            }
+            let location = location
+                .to_str()
+                .map_err(|_| fail("invalid redirect location".into()))?;
+            url = url
+                .join(location)
+                .map_err(|e| fail(format!("invalid redirect location: {e}")))?;
+            if url.origin() != origin {
+                headers.remove(AUTHORIZATION);
+                headers.remove(COOKIE);
+            }
+            if status == StatusCode::SEE_OTHER
+                || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND)
+                    && method == Method::POST)
+            {
+                method = Method::GET;
+                body = None;
+            }
+            continue;
+        }
+        let response_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = read_body(response.into_body(), grants.max_response_bytes)
+            .await
+            .map_err(|m| (m, Some(status.as_u16())))?;
+        return Ok(Response {
+            status: status.as_u16(),
+            status_text: status.canonical_reason().unwrap_or("").to_string(),
+            url: url.to_string(),
+            redirected: hop > 0,
+            headers: response_headers,
+            body,
+        });
+    }
+    Err(fail(format!(
+        "too many redirects: at most {MAX_REDIRECTS} are followed"
+    )))
+}
+
+fn request_headers(pairs: &[(String, String)]) -> Result<::http::HeaderMap, String> {
+    let mut headers = ::http::HeaderMap::new();
+    for (name, value) in pairs {
+        let lower = name.to_ascii_lowercase();
+        if HOST_OWNED_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") {
+            continue;
+        }
+        let name = HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        // The value is never echoed: it may be a credential.
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("invalid value for header `{name}`"))?;
+        headers.append(name, value);
+    }
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("claimscript/", env!("CARGO_PKG_VERSION"))),
+        );
+    }
+    Ok(headers)
+}
+
+async fn read_body(mut body: hyper::body::Incoming, max: usize) -> Result<Vec<u8>, String> {
+    let too_large = || format!("response too large: the body is over max_response_bytes = {max}");
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the response failed: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > max {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// The reason behind a client error, found in its source chain.
+fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(connect) = e.downcast_ref::<ConnectError>() {
+            return connect.to_string();
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return "connection refused".into();
+            }
+            return format!("connection failed: {io}");
+        }
+        source = e.source();
+    }
+    if error.is_connect() {
+        "connection failed".into()
+    } else {
+        format!("request failed: {error}")
     }
 }
 
@@ -91,8 +386,7 @@ fn safe_url(url: &Url) -> String {
 
 /// An unparsable URL, cut before anything that may hold a secret.
 fn redact(url: &str) -> String {
-    let end = url.find(['?', '#', '@']).unwrap_or(url.len()).min(200);
-    let mut end = end;
+    let mut end = url.find(['?', '#', '@']).unwrap_or(url.len()).min(200);
     while !url.is_char_boundary(end) {
         end -= 1;
     }
@@ -108,16 +402,14 @@ impl http::Host for RunState {
         &mut self,
         handles: Vec<u32>,
     ) -> wasmtime::Result<(u32, Result<Response, String>)> {
-        for handle in &handles {
-            if let Some(result) = self.fetch.ready.remove(handle) {
-                return Ok((*handle, result));
-            }
+        match self.fetch.wait(&handles).await {
+            Some(done) => Ok(done),
+            None => wasmtime::bail!("http.wait: none of the handles {handles:?} is in progress"),
         }
-        wasmtime::bail!("http.wait: none of the handles {handles:?} is in progress")
     }
 
     fn cancel(&mut self, handle: u32) -> wasmtime::Result<()> {
-        self.fetch.ready.remove(&handle);
+        self.fetch.cancel(handle);
         Ok(())
     }
 }

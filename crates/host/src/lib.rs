@@ -55,6 +55,7 @@ mod claims;
 mod engine;
 mod error;
 mod fetch;
+mod http_client;
 mod input;
 mod outcome;
 mod run;
@@ -65,6 +66,7 @@ pub use claims::{PROTECTED_CLAIMS, is_protected};
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
 pub use engine::{Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::Error;
+pub use fetch::MAX_REDIRECTS;
 pub use input::{InputError, RunInput, TokenKind};
 pub use outcome::{
     Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats, ScriptError,

@@ -42,7 +42,7 @@ impl Script {
         let state = RunState::new(
             grants.memory_mb as usize * 1024 * 1024,
             env,
-            FetchState::new(grants.fetch.clone()),
+            FetchState::new(grants.fetch.clone(), Some(engine.http.clone())),
         );
         let mut store = Store::new(&engine.wasmtime, state);
         store.limiter(|s| &mut s.limiter);
@@ -74,6 +74,7 @@ impl Script {
 
         let fuel = grants.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.data_mut();
+        state.fetch.finish();
         let mut outcome = match result {
             Err(_elapsed) => Outcome::Error(limit_error(ErrorKind::Timeout, grants)),
             Ok(Err(trap)) => {

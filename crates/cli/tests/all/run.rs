@@ -221,3 +221,58 @@ fn invalid_wasm_artifact_exits_64() {
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bogus.wasm"));
 }
+
+/// A one-shot loopback HTTP server: answers every connection with `body`.
+fn one_shot_server(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        // Serve a bounded number of connections, then stop.
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn run_honours_fetch_grants_and_lists_fetches() {
+    let port = one_shot_server(r#"{"balance":7}"#);
+    let base = format!("http://127.0.0.1:{port}");
+    let grants = grants_file("fetch.toml", &format!("[fetch]\nallow = [\"{base}\"]\n"));
+    let script = grants_file(
+        "fetch.js",
+        "const getCustomJwtClaims = async ({ environmentVariables: env }) => {\n\
+           const r = await fetch(`${env.BASE}/balance?user=1`);\n\
+           let refused = null;\n\
+           try { await fetch('http://localhost:1/'); } catch (e) { refused = e.message; }\n\
+           return { balance: (await r.json()).balance, refused };\n\
+         };",
+    );
+    let doc = format!(r#"{{"token": {{}}, "environmentVariables": {{"BASE": "{base}"}}}}"#);
+    let out = claimscript_stdin(&["run", &script, "--input", "-", "--grants", &grants], &doc);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["claims"]["balance"], 7);
+    assert_eq!(
+        json["claims"]["refused"],
+        "fetch failed: not granted: http://localhost:1 matches no [fetch] allow pattern"
+    );
+    let fetches = json["stats"]["fetches"].as_array().expect("fetches");
+    assert_eq!(fetches[0]["url"], format!("{base}/balance"));
+    assert_eq!(fetches[0]["status"], 200);
+    assert!(fetches[1]["refused"].is_string());
+}

@@ -1,9 +1,11 @@
 //! Integration tests of the host library: one binary, one module per topic.
 
+mod fetch;
 mod forms;
 mod input;
 mod limits;
 mod outcomes;
+mod server;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

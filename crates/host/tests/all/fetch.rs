@@ -1,0 +1,338 @@
+//! Host-mediated fetch end to end, against a server on loopback only.
+
+use claimscript::{FetchGrants, Grants, Outcome, RunReport};
+use serde_json::{Value, json};
+
+use crate::server::{self, Server};
+use crate::{compile, example_input};
+
+/// A script that runs `body` (JS statements ending in `return`) with
+/// `BASE` = the server's base URL, and reports errors as claims.
+fn script(body: &str) -> String {
+    format!(
+        "const getCustomJwtClaims = async ({{ environmentVariables, api }}) => {{\n\
+           const BASE = environmentVariables.BASE;\n\
+           try {{ {body} }} catch (e) {{ return {{ error: e.name, message: e.message }}; }}\n\
+         }};"
+    )
+}
+
+fn grants(allow: &[&str]) -> Grants {
+    Grants::default().with_fetch(FetchGrants::allowing(allow).expect("patterns"))
+}
+
+async fn run(body: &str, server: &Server, grants: &Grants) -> RunReport {
+    let script = compile(&script(body)).await;
+    let input = example_input("rbac")
+        .with_env("BASE", server.base())
+        .with_env("PORT", server.addr.port().to_string())
+        .with_env("TOKEN", "balance-secret-key");
+    script.run(&input, grants).await.expect("run")
+}
+
+fn claims(report: &RunReport) -> Value {
+    match &report.outcome {
+        Outcome::Claims { claims, .. } => Value::Object(claims.clone()),
+        other => panic!("expected claims, got {other:?}"),
+    }
+}
+
+fn own(server: &Server) -> String {
+    server.base()
+}
+
+#[tokio::test]
+async fn granted_get_with_bearer_token_from_env() {
+    let server = server::start().await;
+    let report = run(
+        "const r = await fetch(`${BASE}/balance/ada?x=secret-query`, { headers: { Authorization: `Bearer ${environmentVariables.TOKEN}` } });\n\
+         return { status: r.status, ok: r.ok, type: r.headers.get('Content-Type'), custom: r.headers.get('x-custom-reply'), body: await r.json() };",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    assert_eq!(
+        claims(&report),
+        json!({"status": 200, "ok": true, "type": "application/json", "custom": "yes", "body": {"balance": 42}})
+    );
+    let record = &report.stats.fetches[0];
+    assert_eq!(record.method, "GET");
+    assert_eq!(
+        record.url,
+        format!("http://127.0.0.1:{}/balance/ada", server.addr.port())
+    );
+    assert_eq!(record.status, Some(200));
+    assert_eq!(record.bytes, 14);
+    assert_eq!(record.refused, None);
+    let recorded = serde_json::to_string(&report.stats).expect("json");
+    assert!(
+        !recorded.contains("secret"),
+        "no header values or query strings in records: {recorded}"
+    );
+}
+
+#[tokio::test]
+async fn a_name_the_grant_does_not_list_is_refused() {
+    let server = server::start().await;
+    let report = run(
+        "await fetch(`http://localhost:${environmentVariables.PORT}/echo`); return {};",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert_eq!(c["error"], "TypeError");
+    assert!(
+        c["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("matches no [fetch] allow pattern")),
+        "{c}"
+    );
+}
+
+#[tokio::test]
+async fn wildcard_reaches_no_loopback_form() {
+    let server = server::start().await;
+    let port = server.addr.port();
+    for host in [
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "0.0.0.0",
+    ] {
+        let report = run(
+            &format!("await fetch('http://{host}:{port}/echo'); return {{ reached: true }};"),
+            &server,
+            &grants(&["http://*:*"]),
+        )
+        .await;
+        let c = claims(&report);
+        assert_eq!(c["error"], "TypeError", "{host}: {c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("fetch failed: blocked address:")),
+            "{host}: {c}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn redirect_to_a_host_not_granted_is_refused() {
+    let server = server::start().await;
+    let report = run(
+        "await fetch(`${BASE}/redirect-out`); return {};",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert!(
+        c["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("localhost") && m.contains("not granted")),
+        "{c}"
+    );
+    // A same-origin redirect is followed.
+    let report = run(
+        "const r = await fetch(`${BASE}/redirect-in`); return { redirected: r.redirected, url: r.url, body: await r.json() };",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert_eq!(c["redirected"], true);
+    assert!(c["url"].as_str().is_some_and(|u| u.ends_with("/echo")));
+    // Loops end after MAX_REDIRECTS.
+    let report = run(
+        "await fetch(`${BASE}/redirect-loop`); return {};",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    assert!(
+        claims(&report)["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too many redirects"))
+    );
+}
+
+#[tokio::test]
+async fn slow_server_times_out() {
+    let server = server::start().await;
+    let mut g = grants(&[&own(&server)]);
+    if let Some(f) = g.fetch.as_mut() {
+        f.timeout_ms = 100;
+    }
+    let report = run("await fetch(`${BASE}/slow`); return {};", &server, &g).await;
+    let c = claims(&report);
+    assert_eq!(
+        c["message"],
+        "fetch failed: timeout: no complete response within 100 ms"
+    );
+    assert!(
+        report.stats.fetches[0]
+            .refused
+            .as_deref()
+            .is_some_and(|r| r.starts_with("timeout"))
+    );
+}
+
+#[tokio::test]
+async fn run_timeout_applies_across_fetches() {
+    let server = server::start().await;
+    let g = grants(&[&own(&server)]).with_timeout_ms(150);
+    let report = run("await fetch(`${BASE}/slow`); return {};", &server, &g).await;
+    match &report.outcome {
+        Outcome::Error(e) => assert_eq!(e.kind, claimscript::ErrorKind::Timeout),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_refused_not_truncated() {
+    let server = server::start().await;
+    let report = run(
+        "const r = await fetch(`${BASE}/big`); return { n: (await r.arrayBuffer()).byteLength };",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert_eq!(
+        c["message"],
+        "fetch failed: response too large: the body is over max_response_bytes = 1048576"
+    );
+}
+
+#[tokio::test]
+async fn post_json_with_custom_headers_is_echoed() {
+    let server = server::start().await;
+    let report = run(
+        "const headers = new Headers([['X-Trace', 'abc']]);\n\
+         headers.append('content-type', 'application/json');\n\
+         headers.set('Host', 'evil.example');\n\
+         const r = await fetch(`${BASE}/echo`, { method: 'POST', headers, body: JSON.stringify({ a: 1 }) });\n\
+         const echo = await r.json();\n\
+         const seen = []; r.headers.forEach((v, k) => seen.push(k));\n\
+         return { method: echo.method, body: JSON.parse(echo.body), trace: echo.headers['x-trace'], type: echo.headers['content-type'], host: echo.headers.host, hasCustom: r.headers.has('X-CUSTOM-REPLY'), entries: [...r.headers].length === seen.length };",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert_eq!(c["method"], "POST");
+    assert_eq!(c["body"], json!({"a": 1}));
+    assert_eq!(c["trace"], "abc");
+    assert_eq!(c["type"], "application/json");
+    assert_eq!(
+        c["host"],
+        format!("127.0.0.1:{}", server.addr.port()),
+        "Host is the host's, not the script's"
+    );
+    assert_eq!(c["hasCustom"], true);
+    assert_eq!(c["entries"], true);
+}
+
+#[tokio::test]
+async fn promise_all_fetches_overlap() {
+    let server = server::start().await;
+    let report = run(
+        "const [a, b] = await Promise.all([fetch(`${BASE}/barrier`), fetch(`${BASE}/barrier`)]);\n\
+         return { a: (await a.json()).together, b: (await b.json()).together };",
+        &server,
+        &grants(&[&own(&server)]).with_timeout_ms(10_000),
+    )
+    .await;
+    assert_eq!(
+        claims(&report),
+        json!({"a": true, "b": true}),
+        "both requests were at the server at once"
+    );
+}
+
+#[tokio::test]
+async fn max_requests_is_enforced() {
+    let server = server::start().await;
+    let mut g = grants(&[&own(&server)]);
+    if let Some(f) = g.fetch.as_mut() {
+        f.max_requests = Some(2);
+    }
+    let report = run(
+        "const out = [];\n\
+         for (let i = 0; i < 3; i++) { try { out.push((await fetch(`${BASE}/echo`)).status); } catch (e) { out.push(e.message); } }\n\
+         return { out };",
+        &server,
+        &g,
+    )
+    .await;
+    assert_eq!(
+        claims(&report)["out"],
+        json!([
+            200,
+            200,
+            "fetch failed: too many requests: the grant allows 2 per run"
+        ])
+    );
+    assert_eq!(report.stats.fetches.len(), 3);
+}
+
+#[tokio::test]
+async fn connection_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let server = server::start().await;
+    let target = format!("http://127.0.0.1:{port}");
+    let report = run(
+        &format!("await fetch('{target}/x'); return {{}};"),
+        &server,
+        &grants(&[&target]),
+    )
+    .await;
+    assert_eq!(
+        claims(&report)["message"],
+        "fetch failed: connection refused"
+    );
+}
+
+#[tokio::test]
+async fn json_on_a_non_json_body_is_a_syntax_error() {
+    let server = server::start().await;
+    let report = run(
+        "const r = await fetch(`${BASE}/text`); return await r.json();",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    assert_eq!(claims(&report)["error"], "SyntaxError");
+}
+
+#[tokio::test]
+async fn logto_fetch_balance_example() {
+    let server = server::start().await;
+    let source = std::fs::read_to_string(crate::repo_path("examples/fetch-balance/script.js"))
+        .expect("example");
+    let script = compile(&source).await;
+    let grants =
+        Grants::from_toml(&format!("[fetch]\nallow = [\"{}\"]\n", server.base())).expect("grants");
+    let input = |user: &str| {
+        let mut input = example_input("rbac")
+            .with_env("BALANCE_API", server.base())
+            .with_env("BALANCE_API_KEY", "balance-secret-key");
+        if let Some(Value::Object(u)) = input.context.as_mut().and_then(|c| c.get_mut("user")) {
+            u.insert("id".into(), json!(user));
+        }
+        input
+    };
+    let report = script.run(&input("ada"), &grants).await.expect("run");
+    assert_eq!(claims(&report), json!({"balance": 42}));
+    let report = script.run(&input("broke"), &grants).await.expect("run");
+    match &report.outcome {
+        Outcome::Denied(d) => {
+            assert_eq!(d.message, "Your balance is exhausted; top up to continue.")
+        }
+        other => panic!("{other:?}"),
+    }
+}

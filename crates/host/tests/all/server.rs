@@ -1,0 +1,132 @@
+//! A loopback HTTP server for fetch tests. It listens on 127.0.0.1 only and
+//! stops with the test's runtime.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::sync::Barrier;
+
+pub struct Server {
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+struct Shared {
+    barrier: Barrier,
+}
+
+/// Start the server on 127.0.0.1:0 (or `addr`).
+pub async fn start() -> Server {
+    start_on("127.0.0.1:0").await
+}
+
+pub async fn start_on(addr: &str) -> Server {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    let shared = Arc::new(Shared {
+        barrier: Barrier::new(2),
+    });
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req| handle(req, shared.clone(), addr));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Server { addr }
+}
+
+fn reply(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-Custom-Reply", "yes")
+        .body(Full::new(body.into()))
+        .expect("response")
+}
+
+fn redirect(to: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(302)
+        .header("location", to)
+        .body(Full::new(Bytes::new()))
+        .expect("redirect")
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let method = req.method().to_string();
+    let headers: serde_json::Map<String, serde_json::Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(String::from_utf8_lossy(v.as_bytes()))))
+        .collect();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let response = match path.as_str() {
+        p if p.starts_with("/balance/") => {
+            let auth = headers.get("authorization").and_then(|v| v.as_str()).unwrap_or("");
+            if auth != "Bearer balance-secret-key" {
+                reply(401, "application/json", r#"{"error":"unauthorized"}"#)
+            } else {
+                let balance = if p.ends_with("/broke") { 0 } else { 42 };
+                reply(200, "application/json", json!({"balance": balance}).to_string())
+            }
+        }
+        "/echo" => reply(
+            200,
+            "application/json",
+            json!({"method": method, "headers": headers, "body": String::from_utf8_lossy(&body), "query": query})
+                .to_string(),
+        ),
+        "/text" => reply(200, "text/plain", "this is not JSON"),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(2_000)).await;
+            reply(200, "text/plain", "late")
+        }
+        "/big" => reply(200, "application/octet-stream", vec![b'x'; 2 << 20]),
+        "/redirect-in" => redirect("/echo".into()),
+        "/redirect-out" => redirect(format!("http://localhost:{}/echo", addr.port())),
+        "/redirect-loop" => redirect("/redirect-loop".into()),
+        "/barrier" => {
+            // Answers once two requests are here at the same time: proof
+            // that the script's fetches overlap. Gives up after 5 s.
+            let together = tokio::time::timeout(Duration::from_secs(5), shared.barrier.wait()).await.is_ok();
+            reply(200, "application/json", json!({"together": together}).to_string())
+        }
+        _ => reply(404, "text/plain", "not found"),
+    };
+    Ok(response)
+}
