@@ -49,6 +49,56 @@ enum Command {
         #[arg(long)]
         grants: Option<PathBuf>,
     },
+    /// Run a script and print the signed JWT (exit 0); on a denial or error,
+    /// print the `run` outcome and exit 2 or 1.
+    Issue {
+        /// The script: .js source or a compiled .wasm component.
+        script: PathBuf,
+        /// The input, as for `run`.
+        #[arg(long)]
+        input: PathBuf,
+        /// The private key (PEM), or the HS256 secret file.
+        #[arg(long)]
+        key: PathBuf,
+        /// ES256, RS256, EdDSA or HS256.
+        #[arg(long)]
+        alg: String,
+        /// The `kid` header.
+        #[arg(long)]
+        kid: Option<String>,
+        /// The base payload (JSON object: iss, sub, aud, exp, ...); the
+        /// script's claims are merged under it. Defaults to the input's token.
+        #[arg(long)]
+        claims: Option<PathBuf>,
+        /// The grants (TOML).
+        #[arg(long)]
+        grants: Option<PathBuf>,
+    },
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new private key (`<alg>-private.pem`) and its public key
+    /// (`<alg>-public.pem`) into DIR.
+    Generate {
+        /// ES256, RS256 or EdDSA.
+        #[arg(long)]
+        alg: String,
+        /// The directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a JWKS document with the public key of KEY.pem (private or public).
+    Jwks {
+        /// The key.
+        key: PathBuf,
+        /// The `kid`.
+        #[arg(long)]
+        kid: Option<String>,
+    },
 }
 
 /// A failure that is the caller's: bad usage or a file that cannot be used.
@@ -146,7 +196,119 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
             })?;
             Ok(print_report(&report))
         }
+        Command::Issue {
+            script,
+            input,
+            key,
+            alg,
+            kid,
+            claims,
+            grants,
+        } => {
+            let signing = load_signing_key(&key, &alg, kid)?;
+            let grants = load_grants(grants.as_deref())?;
+            let input = load_input(&input)?;
+            let base = match claims {
+                Some(path) => load_object(&path)?,
+                None => input.token.clone(),
+            };
+            let engine = Engine::new().map_err(anyhow::Error::from)?;
+            let script = match load_script(&engine, &script).await? {
+                Ok(script) => script,
+                Err(report) => return Ok(print_report(&report)),
+            };
+            let report = script.run(&input, &grants).await.map_err(|e| match e {
+                Error::Grants(m) => Failure::Usage(UsageError(m)),
+                other => Failure::Other(other.into()),
+            })?;
+            let Outcome::Claims { claims, .. } = &report.outcome else {
+                return Ok(print_report(&report));
+            };
+            let issuer = claimscript_issuer::Issuer::new(signing);
+            let token = issuer.sign(&base, claims).map_err(anyhow::Error::from)?;
+            if !token.collisions.is_empty() {
+                eprintln!(
+                    "claimscript: the base payload kept its values for {:?}",
+                    token.collisions
+                );
+            }
+            println!("{}", token.compact);
+            Ok(EXIT_CLAIMS)
+        }
+        Command::Keys(KeysCommand::Generate { alg, out }) => {
+            let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
+            let pair = claimscript_issuer::generate_key(alg).map_err(UsageError)?;
+            std::fs::create_dir_all(&out)
+                .map_err(|e| UsageError(format!("cannot create {}: {e}", out.display())))?;
+            let private = out.join(format!("{}-private.pem", alg.as_str().to_ascii_lowercase()));
+            let public = out.join(format!("{}-public.pem", alg.as_str().to_ascii_lowercase()));
+            write_private(&private, &pair.private_pem)?;
+            std::fs::write(&public, &pair.public_pem)
+                .map_err(|e| UsageError(format!("cannot write {}: {e}", public.display())))?;
+            println!("{}\n{}", private.display(), public.display());
+            Ok(EXIT_CLAIMS)
+        }
+        Command::Keys(KeysCommand::Jwks { key, kid }) => {
+            let pem = std::fs::read(&key)
+                .map_err(|e| UsageError(format!("cannot read {}: {e}", key.display())))?;
+            let jwks = claimscript_issuer::jwks_from_pem(&pem, kid.as_deref())
+                .map_err(|e| UsageError(format!("{}: {e}", key.display())))?;
+            println!("{jwks}");
+            Ok(EXIT_CLAIMS)
+        }
     }
+}
+
+fn load_signing_key(
+    path: &Path,
+    alg: &str,
+    kid: Option<String>,
+) -> Result<claimscript_issuer::SigningKey, UsageError> {
+    let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let key = if alg == claimscript_issuer::SigningAlgorithm::HS256 {
+        claimscript_issuer::SigningKey::from_secret(bytes.trim_ascii())
+    } else {
+        claimscript_issuer::SigningKey::from_pem(alg, &bytes)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+    };
+    Ok(match kid {
+        Some(kid) => key.with_kid(kid),
+        None => key,
+    })
+}
+
+fn load_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(UsageError(format!(
+            "{}: the base claims must be a JSON object",
+            path.display()
+        ))),
+        Err(e) => Err(UsageError(format!(
+            "{}: line {}, column {}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+/// Write a private key readable by its owner only.
+fn write_private(path: &Path, pem: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(pem.as_bytes())
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Print the report as one JSON line and return the exit status it implies.

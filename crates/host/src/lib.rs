@@ -58,6 +58,7 @@ mod fetch;
 mod http_client;
 mod input;
 mod outcome;
+mod policy;
 mod run;
 mod script;
 mod state;
@@ -71,5 +72,6 @@ pub use input::{InputError, RunInput, TokenKind};
 pub use outcome::{
     Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats, ScriptError,
 };
+pub use policy::{BoundScript, Decision, FailurePolicy, OAuthError};
 pub use script::Script;
 pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};

@@ -1,0 +1,260 @@
+//! Signing keys: PEM loading, generation and JWKS.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde_json::{Map, Value, json};
+
+/// The algorithms an issuer signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SigningAlgorithm {
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// Ed25519.
+    EdDSA,
+    /// HMAC with SHA-256 (a shared secret; no JWKS).
+    HS256,
+}
+
+impl SigningAlgorithm {
+    fn jwt(self) -> Algorithm {
+        match self {
+            SigningAlgorithm::ES256 => Algorithm::ES256,
+            SigningAlgorithm::RS256 => Algorithm::RS256,
+            SigningAlgorithm::EdDSA => Algorithm::EdDSA,
+            SigningAlgorithm::HS256 => Algorithm::HS256,
+        }
+    }
+
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlgorithm::ES256 => "ES256",
+            SigningAlgorithm::RS256 => "RS256",
+            SigningAlgorithm::EdDSA => "EdDSA",
+            SigningAlgorithm::HS256 => "HS256",
+        }
+    }
+}
+
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SigningAlgorithm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ES256" => Ok(SigningAlgorithm::ES256),
+            "RS256" => Ok(SigningAlgorithm::RS256),
+            "EdDSA" => Ok(SigningAlgorithm::EdDSA),
+            "HS256" => Ok(SigningAlgorithm::HS256),
+            other => Err(format!(
+                "unsupported algorithm `{other}` (expected ES256, RS256, EdDSA or HS256)"
+            )),
+        }
+    }
+}
+
+/// A private key (or HS256 secret) with its algorithm and optional `kid`.
+#[derive(Clone)]
+pub struct SigningKey {
+    alg: SigningAlgorithm,
+    key: EncodingKey,
+    kid: Option<String>,
+    public: Option<Jwk>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Load a PEM private key for ES256 (P-256, SEC1 or PKCS#8), RS256 (PKCS#1
+    /// or PKCS#8) or EdDSA (Ed25519 PKCS#8).
+    pub fn from_pem(alg: SigningAlgorithm, pem: &[u8]) -> Result<SigningKey, String> {
+        let key = match alg {
+            SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
+            SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+            SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+            SigningAlgorithm::HS256 => return Err("HS256 takes a secret, not a PEM key".into()),
+        }
+        .map_err(|e| format!("not a {alg} private key in PEM: {e}"))?;
+        let public = Jwk::from_encoding_key(&key, alg.jwt())
+            .map_err(|e| format!("cannot derive the public key: {e}"))?;
+        Ok(SigningKey {
+            alg,
+            key,
+            kid: None,
+            public: Some(public),
+        })
+    }
+
+    /// An HS256 key from a shared secret (use at least 32 random bytes).
+    pub fn from_secret(secret: &[u8]) -> SigningKey {
+        SigningKey {
+            alg: SigningAlgorithm::HS256,
+            key: EncodingKey::from_secret(secret),
+            kid: None,
+            public: None,
+        }
+    }
+
+    /// Set the `kid` put in each token's header and in the JWKS.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.alg
+    }
+
+    /// The `kid`.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    pub(crate) fn sign(&self, payload: &Map<String, Value>) -> Result<String, String> {
+        let mut header = Header::new(self.alg.jwt());
+        header.kid = self.kid.clone();
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, payload, &self.key).map_err(|e| e.to_string())
+    }
+
+    /// The public key as a JWKS document; HS256 publishes nothing.
+    pub fn jwks(&self) -> Value {
+        match &self.public {
+            Some(jwk) => json!({ "keys": [with_metadata(jwk.clone(), self.kid.as_deref())] }),
+            None => json!({ "keys": [] }),
+        }
+    }
+}
+
+fn with_metadata(mut jwk: Jwk, kid: Option<&str>) -> Jwk {
+    jwk.common.key_id = kid.map(str::to_string);
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    jwk
+}
+
+/// A JWKS document for a PEM key, private or public (ES256, EdDSA or RS256,
+/// recognised from the key).
+pub fn jwks_from_pem(pem: &[u8], kid: Option<&str>) -> Result<Value, String> {
+    let algs = [
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::EdDSA,
+        SigningAlgorithm::RS256,
+    ];
+    for alg in algs {
+        if let Ok(key) = SigningKey::from_pem(alg, pem) {
+            let key = match kid {
+                Some(kid) => key.with_kid(kid),
+                None => key,
+            };
+            return Ok(key.jwks());
+        }
+    }
+    for alg in algs {
+        let decoding = match alg {
+            SigningAlgorithm::ES256 => DecodingKey::from_ec_pem(pem),
+            SigningAlgorithm::EdDSA => DecodingKey::from_ed_pem(pem),
+            _ => DecodingKey::from_rsa_pem(pem),
+        };
+        if let Ok(jwk) = decoding.and_then(|k| Jwk::from_decoding_key(&k, Some(alg.jwt()))) {
+            return Ok(json!({ "keys": [with_metadata(jwk, kid)] }));
+        }
+    }
+    Err("not an ES256 (P-256), EdDSA (Ed25519) or RS256 key in PEM".into())
+}
+
+/// A new key pair, as PEM text.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct GeneratedKey {
+    /// The private key, PKCS#8 PEM.
+    pub private_pem: String,
+    /// The public key, SPKI PEM.
+    pub public_pem: String,
+}
+
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("public_pem", &self.public_pem)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generate a key pair from the OS CSPRNG: P-256 for ES256, RSA 2048 for
+/// RS256, Ed25519 for EdDSA.
+pub fn generate_key(alg: SigningAlgorithm) -> Result<GeneratedKey, String> {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let mut rng = rand_core::OsRng;
+    let err = |e: &dyn fmt::Display| format!("key generation failed: {e}");
+    let (private_pem, public_pem) = match alg {
+        SigningAlgorithm::ES256 => {
+            let secret = p256::SecretKey::random(&mut rng);
+            (
+                secret
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?
+                    .to_string(),
+                secret
+                    .public_key()
+                    .to_public_key_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?,
+            )
+        }
+        SigningAlgorithm::RS256 => {
+            let secret = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| err(&e))?;
+            (
+                secret
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?
+                    .to_string(),
+                secret
+                    .to_public_key()
+                    .to_public_key_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?,
+            )
+        }
+        SigningAlgorithm::EdDSA => {
+            let secret = ed25519_dalek::SigningKey::generate(&mut rng);
+            // PKCS#8 v1 (no embedded public key), the form OpenSSL writes and
+            // jsonwebtoken reads.
+            let v1 = ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: secret.to_bytes(),
+                public_key: None,
+            };
+            (
+                v1.to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?
+                    .to_string(),
+                secret
+                    .verifying_key()
+                    .to_public_key_pem(LineEnding::LF)
+                    .map_err(|e| err(&e))?,
+            )
+        }
+        SigningAlgorithm::HS256 => return Err("HS256 uses a shared secret, not a key pair".into()),
+    };
+    Ok(GeneratedKey {
+        private_pem,
+        public_pem,
+    })
+}

@@ -1,0 +1,1 @@
+const getCustomJwtClaims = async ({ context }) => ({ region: context.application.region });

@@ -1,0 +1,3 @@
+const getCustomJwtClaims = async ({ api }) => {
+  api.denyAccess('This client is suspended.');
+};
