@@ -3,7 +3,7 @@ CARGO ?= cargo
 RUNTIME := crates/host/runtime/claimscript-runtime.wasm
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
-.PHONY: build test lint fmt guest guest-check example clean
+.PHONY: build test test-deps lint fmt guest guest-check example clean
 
 build:
 	$(CARGO) build --release -p claimscript-cli
@@ -12,7 +12,12 @@ build:
 example: build
 	./target/release/claimscript run examples/rbac/script.js --input examples/rbac/input.json
 
-test:
+# The issuance tests verify tokens with PyJWT (an implementation independent
+# of ours); install it first.
+test-deps:
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
+
+test: test-deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 

@@ -1,1 +1,2 @@
-const getCustomJwtClaims = async ({ context }) => ({ region: context.application.region });
+// A bug: applications have no `settings`, so this throws a TypeError.
+const getCustomJwtClaims = async ({ context }) => ({ region: context.application.settings.region });

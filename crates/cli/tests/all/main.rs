@@ -1,5 +1,6 @@
 //! Integration tests of the `claimscript` command: one binary.
 
+mod issue;
 mod run;
 
 use std::io::Write;
