@@ -185,15 +185,7 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
         } => {
             let grants = load_grants(grants.as_deref())?;
             let input = load_input(&input)?;
-            let engine = Engine::new().map_err(anyhow::Error::from)?;
-            let script = match load_script(&engine, &script).await? {
-                Ok(script) => script,
-                Err(report) => return Ok(print_report(&report)),
-            };
-            let report = script.run(&input, &grants).await.map_err(|e| match e {
-                Error::Grants(m) => Failure::Usage(UsageError(m)),
-                other => Failure::Other(other.into()),
-            })?;
+            let report = run_once(&script, &input, &grants).await?;
             Ok(print_report(&report))
         }
         Command::Issue {
@@ -212,15 +204,7 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
                 Some(path) => load_object(&path)?,
                 None => input.token.clone(),
             };
-            let engine = Engine::new().map_err(anyhow::Error::from)?;
-            let script = match load_script(&engine, &script).await? {
-                Ok(script) => script,
-                Err(report) => return Ok(print_report(&report)),
-            };
-            let report = script.run(&input, &grants).await.map_err(|e| match e {
-                Error::Grants(m) => Failure::Usage(UsageError(m)),
-                other => Failure::Other(other.into()),
-            })?;
+            let report = run_once(&script, &input, &grants).await?;
             let Outcome::Claims { claims, .. } = &report.outcome else {
                 return Ok(print_report(&report));
             };
@@ -309,6 +293,20 @@ fn write_private(path: &Path, pem: &str) -> Result<(), UsageError> {
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     file.write_all(pem.as_bytes())
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Compile or load `script` and run it once. A script that does not compile
+/// yields its error report, as a failed run does.
+async fn run_once(script: &Path, input: &RunInput, grants: &Grants) -> Result<RunReport, Failure> {
+    let engine = Engine::new().map_err(anyhow::Error::from)?;
+    let script = match load_script(&engine, script).await? {
+        Ok(script) => script,
+        Err(report) => return Ok(report),
+    };
+    script.run(input, grants).await.map_err(|e| match e {
+        Error::Grants(m) => Failure::Usage(UsageError(m)),
+        other => Failure::Other(other.into()),
+    })
 }
 
 /// Print the report as one JSON line and return the exit status it implies.
