@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use claimscript::{Engine, Error, Grants, Outcome, RunInput, RunReport, Script};
 use clap::{Parser, Subcommand};
@@ -73,6 +74,25 @@ enum Command {
         /// The grants (TOML).
         #[arg(long)]
         grants: Option<PathBuf>,
+    },
+    /// Run a script many times and print one JSON object of timings:
+    /// n, concurrency, p50_us, p90_us, p99_us, runs_per_sec, fuel_per_run,
+    /// instantiate_us, compile_ms, peak_memory_bytes.
+    Bench {
+        /// The script: .js source or a compiled .wasm component.
+        script: PathBuf,
+        /// The input, as for `run`.
+        #[arg(long)]
+        input: PathBuf,
+        /// The grants (TOML).
+        #[arg(long)]
+        grants: Option<PathBuf>,
+        /// Measured runs (after a warm-up of n/10, at least 10).
+        #[arg(short = 'n', long = "runs", default_value_t = 1000)]
+        runs: usize,
+        /// Runs in flight at once.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
     },
     /// Signing keys.
     #[command(subcommand)]
@@ -219,6 +239,13 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
             println!("{}", token.compact);
             Ok(EXIT_CLAIMS)
         }
+        Command::Bench {
+            script,
+            input,
+            grants,
+            runs,
+            concurrency,
+        } => bench(&script, &input, grants.as_deref(), runs, concurrency).await,
         Command::Keys(KeysCommand::Generate { alg, out }) => {
             let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
             let pair = claimscript_issuer::generate_key(alg).map_err(UsageError)?;
@@ -293,6 +320,91 @@ fn write_private(path: &Path, pem: &str) -> Result<(), UsageError> {
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     file.write_all(pem.as_bytes())
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
+}
+
+async fn bench(
+    script: &Path,
+    input: &Path,
+    grants: Option<&Path>,
+    runs: usize,
+    concurrency: usize,
+) -> Result<u8, Failure> {
+    if runs == 0 || concurrency == 0 {
+        return Err(UsageError("-n and --concurrency must be at least 1".into()).into());
+    }
+    let grants = load_grants(grants)?;
+    let input = load_input(input)?;
+    let engine = Engine::new().map_err(anyhow::Error::from)?;
+    let started = std::time::Instant::now();
+    let script = match load_script(&engine, script).await? {
+        Ok(script) => script,
+        Err(report) => return Ok(print_report(&report)),
+    };
+    let compile_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    // Warm-up, then the measured runs, `concurrency` at a time.
+    let warm_up = (runs / 10).max(10);
+    let one = |script: Script, input: Arc<RunInput>, grants: Arc<Grants>| async move {
+        let t = std::time::Instant::now();
+        let report = script.run(&input, &grants).await;
+        (t.elapsed(), report)
+    };
+    let (input, grants) = (Arc::new(input), Arc::new(grants));
+    for _ in 0..warm_up {
+        let (_, report) = one(script.clone(), input.clone(), grants.clone()).await;
+        let report = report.map_err(anyhow::Error::from)?;
+        if !matches!(report.outcome, Outcome::Claims { .. } | Outcome::Denied(_)) {
+            return Ok(print_report(&report));
+        }
+    }
+    // Instantiation alone, warm: the median of 21.
+    let mut instantiations = Vec::new();
+    for _ in 0..21 {
+        instantiations.push(
+            script
+                .time_instantiation()
+                .await
+                .map_err(anyhow::Error::from)?,
+        );
+    }
+    instantiations.sort();
+    let instantiate = instantiations[instantiations.len() / 2];
+
+    let mut times = Vec::with_capacity(runs);
+    let (mut fuel, mut peak) = (0u64, 0u64);
+    let started = std::time::Instant::now();
+    let mut remaining = runs;
+    while remaining > 0 {
+        let batch = remaining.min(concurrency);
+        let tasks: Vec<_> = (0..batch)
+            .map(|_| tokio::spawn(one(script.clone(), input.clone(), grants.clone())))
+            .collect();
+        for task in tasks {
+            let (elapsed, report) = task.await.map_err(anyhow::Error::from)?;
+            let report = report.map_err(anyhow::Error::from)?;
+            times.push(elapsed);
+            fuel = report.stats.fuel;
+            peak = peak.max(report.stats.memory_bytes);
+        }
+        remaining -= batch;
+    }
+    let wall = started.elapsed();
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6;
+    let result = serde_json::json!({
+        "n": runs,
+        "concurrency": concurrency,
+        "p50_us": pct(0.50),
+        "p90_us": pct(0.90),
+        "p99_us": pct(0.99),
+        "runs_per_sec": runs as f64 / wall.as_secs_f64(),
+        "fuel_per_run": fuel,
+        "instantiate_us": instantiate.as_secs_f64() * 1e6,
+        "compile_ms": compile_ms,
+        "peak_memory_bytes": peak,
+    });
+    println!("{result}");
+    Ok(EXIT_CLAIMS)
 }
 
 /// Compile or load `script` and run it once. A script that does not compile

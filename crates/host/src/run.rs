@@ -101,6 +101,32 @@ impl Script {
     }
 }
 
+impl Script {
+    /// Time one instantiation of the script (a fresh store and instance from
+    /// the pre-instantiated component, no call): what each run pays before
+    /// the script starts. For benchmarks.
+    pub async fn time_instantiation(&self) -> Result<Duration, Error> {
+        let engine = &self.inner.engine.inner;
+        let state = RunState::new(
+            engine.config.max_memory_mb as usize * 1024 * 1024,
+            BTreeMap::new(),
+            FetchState::new(None, None),
+        );
+        let mut store = Store::new(&engine.wasmtime, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(u64::MAX).map_err(Error::engine)?;
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(u64::MAX / 2);
+        let started = Instant::now();
+        self.inner
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(Error::engine)?;
+        Ok(started.elapsed())
+    }
+}
+
 fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
     let size = claims.access_token.len() + claims.id_token.as_ref().map_or(0, String::len);
     if size > max_output_bytes {

@@ -276,3 +276,37 @@ fn run_honours_fetch_grants_and_lists_fetches() {
     assert_eq!(fetches[0]["status"], 200);
     assert!(fetches[1]["refused"].is_string());
 }
+
+#[test]
+fn bench_prints_one_json_object_of_timings() {
+    let script = repo_path("examples/rbac/script.js").display().to_string();
+    let (status, json) = run_json(&[
+        "bench",
+        &script,
+        "--input",
+        &input(),
+        "-n",
+        "30",
+        "--concurrency",
+        "2",
+    ]);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["n"], 30);
+    assert_eq!(json["concurrency"], 2);
+    for key in [
+        "p50_us",
+        "p90_us",
+        "p99_us",
+        "runs_per_sec",
+        "instantiate_us",
+        "compile_ms",
+    ] {
+        assert!(json[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {json}");
+    }
+    assert!(json["p50_us"].as_f64() <= json["p99_us"].as_f64());
+    assert_eq!(
+        json["fuel_per_run"], 1_029_011_u64,
+        "the RBAC example's fuel is deterministic"
+    );
+    assert!(json["peak_memory_bytes"].as_u64().is_some_and(|m| m > 0));
+}
