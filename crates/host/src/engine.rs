@@ -83,6 +83,30 @@ impl std::fmt::Debug for EngineInner {
     }
 }
 
+impl EngineInner {
+    /// The largest memory any store of this engine may have.
+    pub(crate) fn max_memory_bytes(&self) -> usize {
+        self.config.max_memory_mb as usize * 1024 * 1024
+    }
+
+    /// A store with the memory limiter installed, `fuel` and an epoch deadline
+    /// `deadline_ticks` away: the one way runs, compilations and benchmarks
+    /// get a store.
+    pub(crate) fn limited_store(
+        &self,
+        state: RunState,
+        fuel: u64,
+        deadline_ticks: u64,
+    ) -> Result<Store<RunState>, Error> {
+        let mut store = Store::new(&self.wasmtime, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(fuel).map_err(Error::engine)?;
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(deadline_ticks);
+        Ok(store)
+    }
+}
+
 impl Drop for EngineInner {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
@@ -151,17 +175,16 @@ impl Engine {
     async fn snapshot(&self, source: &str) -> Result<Vec<u8>, Error> {
         let (cx, instrumented) = self.instrumented_runtime()?;
         let inner = &self.inner;
-        let memory = inner.config.max_memory_mb as usize * 1024 * 1024;
-        let mut store = Store::new(
-            &inner.wasmtime,
-            RunState::new(memory, BTreeMap::new(), FetchState::new(None, None)),
+        let state = RunState::new(
+            inner.max_memory_bytes(),
+            BTreeMap::new(),
+            FetchState::new(None, None),
         );
-        store.limiter(|s| &mut s.limiter);
-        store
-            .set_fuel(inner.config.compile_fuel)
-            .map_err(Error::engine)?;
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(ticks(inner.config.compile_timeout));
+        let mut store = inner.limited_store(
+            state,
+            inner.config.compile_fuel,
+            ticks(inner.config.compile_timeout),
+        )?;
 
         let instance = inner
             .linker

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use claimscript_grants::Grants;
 use serde_json::Value;
-use wasmtime::{Store, Trap};
+use wasmtime::Trap;
 
 use crate::bindings::claimscript::script::types;
 use crate::claims::strip_protected;
@@ -44,12 +44,8 @@ impl Script {
             env,
             FetchState::new(grants.fetch.clone(), Some(engine.http.clone())),
         );
-        let mut store = Store::new(&engine.wasmtime, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_fuel(grants.fuel).map_err(Error::engine)?;
-        store.epoch_deadline_trap();
         let timeout = Duration::from_millis(grants.timeout_ms);
-        store.set_epoch_deadline(ticks(timeout));
+        let mut store = engine.limited_store(state, grants.fuel, ticks(timeout))?;
 
         let wit_input = types::RunInput {
             kind: match input.kind {
@@ -108,15 +104,11 @@ impl Script {
     pub async fn time_instantiation(&self) -> Result<Duration, Error> {
         let engine = &self.inner.engine.inner;
         let state = RunState::new(
-            engine.config.max_memory_mb as usize * 1024 * 1024,
+            engine.max_memory_bytes(),
             BTreeMap::new(),
             FetchState::new(None, None),
         );
-        let mut store = Store::new(&engine.wasmtime, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_fuel(u64::MAX).map_err(Error::engine)?;
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(u64::MAX / 2);
+        let mut store = engine.limited_store(state, u64::MAX, u64::MAX / 2)?;
         let started = Instant::now();
         self.inner
             .pre
