@@ -1,6 +1,6 @@
 # Claimscript: `make build`, `make test`, `make guest`, `make lint`.
 CARGO ?= cargo
-RUNTIME := crates/host/runtime/claimscript-runtime.wasm
+RUNTIME_DIR := crates/host/runtime
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
 .PHONY: build test test-deps lint fmt guest guest-check example clean
@@ -32,18 +32,21 @@ fmt:
 # Build the QuickJS runtime (guest/ + wit/) into the component the host embeds.
 guest:
 	bash guest/scripts/build.sh $(GUEST_MODULE)
-	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) $(RUNTIME)
+	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) $(RUNTIME_DIR)
 
 # Rebuild the runtime and fail when it differs from the committed one.
 guest-check:
 	bash guest/scripts/build.sh $(GUEST_MODULE)
-	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) target/claimscript-runtime.check.wasm
-	@if cmp -s target/claimscript-runtime.check.wasm $(RUNTIME); then \
-	  echo "runtime is fresh: $(RUNTIME) matches guest/ and wit/"; \
-	else \
-	  echo "STALE RUNTIME: $(RUNTIME) does not match a build of guest/ and wit/; run 'make guest' and commit it" >&2; \
-	  exit 1; \
-	fi
+	mkdir -p target/runtime-check
+	$(CARGO) run --quiet --release -p claimscript-runtime-build -- $(GUEST_MODULE) target/runtime-check
+	@for f in claimscript-runtime.wasm claimscript-quickjs.wasm; do \
+	  if cmp -s target/runtime-check/$$f $(RUNTIME_DIR)/$$f; then \
+	    echo "runtime is fresh: $(RUNTIME_DIR)/$$f matches guest/ and wit/"; \
+	  else \
+	    echo "STALE RUNTIME: $(RUNTIME_DIR)/$$f does not match a build of guest/ and wit/; run 'make guest' and commit it" >&2; \
+	    exit 1; \
+	  fi; \
+	done
 
 clean:
 	$(CARGO) clean

@@ -6,22 +6,28 @@
 //! the entry function), snapshots the instance with Wizer, and from then on
 //! only calls `script.run` on fresh instances of the snapshot.
 
+mod alloc;
+mod json;
 mod natives;
+mod output;
+mod snapshot;
 
 use std::cell::{Cell, RefCell};
 
-use claimscript::script::types::{Claims, ErrorKind, RunInput, ScriptError, TokenKind};
+use claimscript::script::types::{
+    Claims, ErrorKind, RunInput, ScriptError, ScriptInfo, Style, TokenKind,
+};
 use exports::claimscript::script::loader::Guest as LoaderGuest;
 use exports::claimscript::script::script::Guest as ScriptGuest;
 use javy::quickjs::context::EvalOptions;
-use javy::quickjs::{
-    Ctx, Error as JsError, Function, Module, Object, Persistent, Promise, Value, prelude::Opt,
-};
+use javy::quickjs::{Ctx, Error as JsError, Function, Module, Object, Persistent, Promise, Value};
 
 wit_bindgen::generate!({
     path: "../wit",
     world: "claims-script",
     generate_all,
+    // Written by hand in `snapshot.rs`: it returns the memory in place.
+    skip: ["memory-image"],
 });
 
 /// The file name scripts are evaluated under; error positions refer to it.
@@ -49,7 +55,7 @@ pub(crate) fn loading() -> bool {
 struct Runtime;
 
 impl LoaderGuest for Runtime {
-    fn load(source: String) -> Result<(), ScriptError> {
+    fn load(source: String, style: Option<Style>) -> Result<ScriptInfo, ScriptError> {
         if LOADED.with(|l| l.borrow().is_some()) {
             return Err(error(
                 ErrorKind::Unsupported,
@@ -61,12 +67,18 @@ impl LoaderGuest for Runtime {
         LOADING.with(|l| l.set(false));
         let loaded = result?;
         LOADED.with(|l| *l.borrow_mut() = Some(loaded));
-        Ok(())
+        alloc::reserve_arena();
+        Ok(ScriptInfo {
+            style: style.unwrap_or(Style::Logto),
+            entries: vec![ENTRY.to_string()],
+            packages: Vec::new(),
+        })
     }
 }
 
 impl ScriptGuest for Runtime {
     fn run(input: RunInput) -> Result<Claims, ScriptError> {
+        alloc::begin_run();
         natives::reseed_random();
         LOADED.with(|loaded| {
             let loaded = loaded.borrow();
@@ -110,6 +122,8 @@ fn load(source: &str) -> Result<Loaded, ScriptError> {
             .eval_with_options(PRELUDE, options)
             .map_err(|e| internal(&cx, e))?;
         let driver: Object = prelude.call((natives,)).map_err(|e| internal(&cx, e))?;
+        let warm: Function = driver.get("warmBuiltins").map_err(|e| internal(&cx, e))?;
+        warm.call::<_, ()>(()).map_err(|e| internal(&cx, e))?;
         let entry = evaluate_script(&cx, source)?;
         let set_entry: Function = driver.get("setEntry").map_err(|e| internal(&cx, e))?;
         set_entry
@@ -179,8 +193,10 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
             TokenKind::AccessToken => "AccessToken",
             TokenKind::ClientCredentials => "ClientCredentials",
         };
+        let argument = json::parse(&cx, input.argument.as_bytes())
+            .map_err(|m| error(ErrorKind::Unsupported, m))?;
         let promise: Promise = run
-            .call((kind, input.token, Opt(input.context)))
+            .call((kind, argument))
             .map_err(|e| thrown(&cx, e, ErrorKind::Script))?;
         Ok(Persistent::save(&cx, promise))
     })?;
@@ -191,10 +207,12 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
         }
         let step = context.with(|cx| -> Result<Option<Claims>, ScriptError> {
             let promise = promise.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
-            match promise.result::<String>() {
-                Some(Ok(json)) => Ok(Some(Claims {
-                    access_token: json,
+            match promise.result::<Value>() {
+                Some(Ok(result)) => Ok(Some(Claims {
+                    access_token: claims_json(&cx, loaded, result)?,
                     id_token: None,
+                    scopes_added: Vec::new(),
+                    scopes_removed: Vec::new(),
                 })),
                 Some(Err(e)) => Err(thrown(&cx, e, ErrorKind::Script)),
                 None => {
@@ -212,6 +230,27 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
             return Ok(claims);
         }
     }
+}
+
+/// The result's JSON: the runtime's writer, or `JSON.stringify` when it
+/// declines.
+fn claims_json<'js>(
+    cx: &Ctx<'js>,
+    loaded: &Loaded,
+    result: Value<'js>,
+) -> Result<String, ScriptError> {
+    if let Ok(json) = output::to_json(cx, &result) {
+        return Ok(json);
+    }
+    let driver = loaded
+        .driver
+        .clone()
+        .restore(cx)
+        .map_err(|e| internal(cx, e))?;
+    let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
+    stringify
+        .call((result,))
+        .map_err(|e| thrown(cx, e, ErrorKind::Script))
 }
 
 /// An error raised while evaluating the script at load time.

@@ -144,7 +144,9 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
             column: None,
         });
     }
-    let (handle, result) = http::wait(&handles);
+    let Some((handle, result)) = http::wait(&handles, None) else {
+        return Err(internal(JsError::Unknown));
+    };
     let deliver: Function = driver.get("deliver").map_err(internal)?;
     match result {
         Ok(response) => {

@@ -208,6 +208,11 @@
     });
   }
 
+  // The run's `environmentVariables` and `api` are made once, in the snapshot:
+  // every run starts from it, so nothing made here outlives a run.
+  const environment = environmentVariables();
+  const api = Object.freeze({ denyAccess });
+
   function denyAccess(message) {
     const text = message === undefined ? 'Access denied' : String(message);
     native.deny(text, undefined, undefined);
@@ -228,28 +233,52 @@
   }
 
   let entry;
+  // The run's input and result stay referenced until the instance is thrown
+  // away: freeing them object by object would be work for nothing.
+  const keep = [];
+
+  // QuickJS creates a builtin method the first time it is read. Read them
+  // all now, so that they are in the snapshot instead of being created
+  // again by every run that uses them.
+  function warmBuiltins() {
+    const seen = new Set();
+    const visit = (value, depth) => {
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+      if (seen.has(value) || depth > 3) return;
+      seen.add(value);
+      for (const key of Reflect.ownKeys(value)) {
+        const descriptor = Object.getOwnPropertyDescriptor(value, key);
+        if (descriptor && 'value' in descriptor) visit(descriptor.value, depth + 1);
+      }
+      visit(Object.getPrototypeOf(value), depth + 1);
+    };
+    visit(globalThis, 0);
+    for (const hidden of [async function () {}, function* () {}, async function* () {}, [][Symbol.iterator](), new Map().entries(), new Set().values(), ''[Symbol.iterator](), /x/[Symbol.matchAll]('')]) {
+      visit(Object.getPrototypeOf(hidden), 1);
+    }
+  }
 
   return {
+    warmBuiltins,
     setEntry(fn) { entry = fn; },
-    async run(kind, tokenJson, contextJson) {
-      const token = JSON.parse(tokenJson);
-      const payload = {
-        token,
-        environmentVariables: environmentVariables(),
-        api: Object.freeze({ denyAccess }),
-      };
-      if (contextJson !== undefined) payload.context = JSON.parse(contextJson);
+    async run(kind, payload) {
+      keep.push(payload);
+      payload.environmentVariables = environment;
+      payload.api = api;
       const result = await entry(payload);
+      keep.push(result);
       if (!isPlainObject(result)) {
         throw new ClaimscriptError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(result)}`);
       }
-      let json;
+      return result;
+    },
+    // The claims' JSON when the runtime's own writer declines (output.rs).
+    stringify(result) {
       try {
-        json = JSON.stringify(result);
+        return JSON.stringify(result);
       } catch (e) {
         throw new ClaimscriptError('invalid_output', `the returned claims are not JSON: ${e && e.message}`);
       }
-      return json;
     },
     deliver,
     hasPending() { return pending.size > 0; },

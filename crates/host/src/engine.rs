@@ -1,39 +1,47 @@
-//! The engine: one Wasmtime engine, linker and pre-initialiser per process.
+//! The engine: one Wasmtime engine, linker and QuickJS runtime per process.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Store};
-use wasmtime_wizer::{ComponentContext, WasmtimeWizerComponent, Wizer};
+use wasmtime::{
+    Config, InstanceAllocationStrategy, Module, OptLevel, PoolingAllocationConfig, Store,
+};
 
 use crate::bindings::{ClaimsScript, ClaimsScriptPre};
+use crate::cache::DiskCache;
 use crate::error::Error;
 use crate::fetch::FetchState;
 use crate::http_client::HttpClients;
 use crate::outcome::{ErrorKind, ScriptError};
 use crate::run::classify_trap;
-use crate::script::Script;
+use crate::runtime::{ArtifactInfo, CODE, Runtime, hex};
+use crate::script::{Script, ScriptInner};
 use crate::state::RunState;
+use crate::style::Style;
 
-/// The QuickJS runtime component, built from `guest/` by `make guest`.
-pub(crate) const RUNTIME: &[u8] = include_bytes!("../runtime/claimscript-runtime.wasm");
-
-/// How long one epoch tick lasts: the granularity of `timeout_ms`.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
+/// Fuel between two yields to the async executor: how often a run that
+/// only computes lets its wall-clock timeout take effect (2 M units is about
+/// 3 ms of QuickJS; most runs use less and never yield).
+const FUEL_YIELD_INTERVAL: u64 = 2_000_000;
 /// Largest script source accepted.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// Core instances in one run: the state, the code, and wit-component's shim
+/// and fixup modules.
+const CORE_INSTANCES_PER_RUN: u32 = 4;
 
 /// Settings of an [`Engine`], fixed when it is built.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct EngineConfig {
     /// Runs (and compilations) that may be in flight at once: the size of the
-    /// instance pool. Each slot reserves address space, not memory. A run
-    /// beyond it fails with an `internal` error rather than waiting.
-    /// Default 1000.
+    /// instance pool. Each slot reserves address space (about 6 GiB of it,
+    /// for the guard regions that make bounds checks free), not memory, and
+    /// a run holds its slot while it awaits a fetch. A run beyond it fails
+    /// with an `internal` error rather than waiting. Default 1000.
     pub max_concurrent_runs: u32,
     /// The largest `memory_mb` any grants may ask for: the size of a memory
     /// slot. Default 128.
@@ -44,6 +52,11 @@ pub struct EngineConfig {
     /// Wall-clock limit for a script's top-level code while it is compiled.
     /// Default 5 s.
     pub compile_timeout: Duration,
+    /// Where to keep compiled code between processes: the QuickJS runtime
+    /// (about 1 s to compile) and each script. `None` (the default) keeps it
+    /// in memory only. The directory must be writable by the engine's user
+    /// only: Wasmtime trusts compiled code it loads.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -53,7 +66,24 @@ impl Default for EngineConfig {
             max_memory_mb: 128,
             compile_fuel: 200_000_000,
             compile_timeout: Duration::from_secs(5),
+            cache_dir: None,
         }
+    }
+}
+
+/// How to compile a script.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompileOptions {
+    /// The script's style; `None` (the default) detects it from the source.
+    pub style: Option<Style>,
+}
+
+impl CompileOptions {
+    /// Compile as this style instead of detecting it.
+    pub fn with_style(mut self, style: Style) -> Self {
+        self.style = Some(style);
+        self
     }
 }
 
@@ -70,15 +100,19 @@ pub(crate) struct EngineInner {
     pub(crate) config: EngineConfig,
     /// Connection pools shared by every run's fetches.
     pub(crate) http: HttpClients,
-    /// The runtime instrumented for snapshots, compiled on first use.
-    loader: OnceLock<Result<(ComponentContext<'static>, Component), String>>,
-    ticker_stop: Arc<AtomicBool>,
+    pub(crate) runtime: Runtime,
+    /// The runtime component with its initial state: what `load` runs in.
+    fresh: ClaimsScriptPre<RunState>,
+    disk: Option<DiskCache>,
+    /// Scripts compiled or loaded, by source key and by artifact digest.
+    scripts: Mutex<HashMap<[u8; 32], Weak<ScriptInner>>>,
 }
 
 impl std::fmt::Debug for EngineInner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineInner")
             .field("config", &self.config)
+            .field("runtime", &self.runtime.info.version)
             .finish_non_exhaustive()
     }
 }
@@ -89,53 +123,95 @@ impl EngineInner {
         self.config.max_memory_mb as usize * 1024 * 1024
     }
 
-    /// A store with the memory limiter installed, `fuel` and an epoch deadline
-    /// `deadline_ticks` away: the one way runs, compilations and benchmarks
-    /// get a store.
+    /// A store with the memory limiter installed and `fuel`, which yields to
+    /// the executor every [`FUEL_YIELD_INTERVAL`] so that the caller's
+    /// wall-clock timeout can end it: the one way runs, compilations and
+    /// benchmarks get a store.
     pub(crate) fn limited_store(
         &self,
         state: RunState,
         fuel: u64,
-        deadline_ticks: u64,
     ) -> Result<Store<RunState>, Error> {
         let mut store = Store::new(&self.wasmtime, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(fuel).map_err(Error::engine)?;
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(deadline_ticks);
+        store
+            .fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))
+            .map_err(Error::engine)?;
         Ok(store)
     }
-}
 
-impl Drop for EngineInner {
-    fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
+    fn cached(&self, key: &[u8; 32]) -> Option<Script> {
+        let scripts = self.scripts.lock().ok()?;
+        let inner = scripts.get(key)?.upgrade()?;
+        Some(Script { inner })
+    }
+
+    fn remember(&self, keys: &[[u8; 32]], script: &Script) {
+        if let Ok(mut scripts) = self.scripts.lock() {
+            scripts.retain(|_, s| s.strong_count() > 0);
+            for key in keys {
+                scripts.insert(*key, Arc::downgrade(&script.inner));
+            }
+        }
     }
 }
 
 impl Engine {
     /// An engine with the default [`EngineConfig`].
+    ///
+    /// This compiles the QuickJS runtime (about a second; once per engine,
+    /// or once per cache directory with [`EngineConfig::cache_dir`]).
     pub fn new() -> Result<Engine, Error> {
         Engine::with_config(EngineConfig::default())
     }
 
     /// An engine with these settings.
     pub fn with_config(config: EngineConfig) -> Result<Engine, Error> {
-        let wasmtime = wasmtime::Engine::new(&wasmtime_config(&config)?).map_err(Error::engine)?;
+        let wasmtime = wasmtime::Engine::new(&wasmtime_config(&config)).map_err(Error::engine)?;
+        let runtime = Runtime::embedded()?;
+        let disk = match &config.cache_dir {
+            None => None,
+            Some(dir) => Some(DiskCache::open(dir, &wasmtime).map_err(|e| {
+                Error::Engine(format!(
+                    "cannot use the cache directory {}: {e}",
+                    dir.display()
+                ))
+            })?),
+        };
+        let code = match disk
+            .as_ref()
+            .and_then(|d| d.module(&wasmtime, &runtime.info.code_sha256))
+        {
+            Some(code) => code,
+            None => {
+                let code = Module::new(&wasmtime, CODE).map_err(Error::engine)?;
+                if let Some(disk) = &disk {
+                    disk.store_module(&runtime.info.code_sha256, &code);
+                }
+                code
+            }
+        };
         let mut linker = Linker::new(&wasmtime);
         ClaimsScript::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)
             .map_err(Error::engine)?;
+        linker
+            .root()
+            .module(&runtime.info.code_import, &code)
+            .map_err(Error::engine)?;
+        let fresh_component = compile_component(&wasmtime, disk.as_ref(), runtime.component())?;
+        let fresh = instantiate_pre(&linker, &fresh_component)?;
         let http = HttpClients::new().map_err(Error::Engine)?;
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        start_epoch_ticker(wasmtime.clone(), ticker_stop.clone())?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
                 linker,
                 config,
                 http,
-                loader: OnceLock::new(),
-                ticker_stop,
+                runtime,
+                fresh,
+                disk,
+                scripts: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -145,13 +221,30 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The version of the QuickJS runtime this engine runs scripts with.
+    pub fn runtime_version(&self) -> &str {
+        &self.inner.runtime.info.version
+    }
+
+    /// Compile a script from JavaScript source, detecting its style: see
+    /// [`Engine::compile_with`].
+    pub async fn compile(&self, source: &str) -> Result<Script, Error> {
+        self.compile_with(source, &CompileOptions::default()).await
+    }
+
     /// Compile a script from JavaScript source: evaluate it once in a fresh
     /// runtime, snapshot the result (the script is then already parsed,
-    /// compiled to bytecode and evaluated) and compile the snapshot.
+    /// compiled to bytecode and evaluated) and compile the snapshot. The same
+    /// source compiled again returns the same [`Script`] while it is alive
+    /// (and, with [`EngineConfig::cache_dir`], skips the evaluation).
     ///
-    /// Errors of kind `syntax`, `missing_function` or `script` (top-level code
-    /// threw) come back as [`Error::Script`].
-    pub async fn compile(&self, source: &str) -> Result<Script, Error> {
+    /// Errors of kind `syntax`, `missing_function`, `unsupported` or `script`
+    /// (top-level code threw) come back as [`Error::Script`].
+    pub async fn compile_with(
+        &self,
+        source: &str,
+        options: &CompileOptions,
+    ) -> Result<Script, Error> {
         if source.len() > MAX_SOURCE_BYTES {
             return Err(Error::Script(ScriptError::new(
                 ErrorKind::Unsupported,
@@ -161,137 +254,179 @@ impl Engine {
                 ),
             )));
         }
-        let snapshot = self.snapshot(source).await?;
-        Script::from_component(self, snapshot)
+        let inner = &self.inner;
+        let key = source_key(source, options, &inner.runtime.info.code_sha256);
+        if let Some(script) = inner.cached(&key) {
+            return Ok(script);
+        }
+        let key_hex = hex(&key);
+        if let Some(artifact) = inner.disk.as_ref().and_then(|d| d.artifact(&key_hex))
+            && let Ok(script) = self.load(&artifact)
+        {
+            inner.remember(&[key], &script);
+            return Ok(script);
+        }
+        let artifact = self.snapshot(source, options).await?;
+        if let Some(disk) = &inner.disk {
+            disk.store_artifact(&key_hex, &artifact);
+        }
+        let script = self.load(&artifact)?;
+        inner.remember(&[key], &script);
+        Ok(script)
     }
 
-    /// Load a component produced by [`Script::component_bytes`] (or the CLI's
-    /// `compile`). It is validated and compiled; anything that is not a
-    /// claims-script component is rejected.
-    pub fn load(&self, component: &[u8]) -> Result<Script, Error> {
-        Script::from_component(self, component.to_vec())
+    /// Load an artifact produced by [`Script::component_bytes`] (or the CLI's
+    /// `compile`). Anything that is not a script component for this engine's
+    /// runtime is rejected, with the reason.
+    pub fn load(&self, artifact: &[u8]) -> Result<Script, Error> {
+        let inner = &self.inner;
+        let info = inner.runtime.check_artifact(artifact)?;
+        let digest: [u8; 32] = Sha256::digest(artifact).into();
+        if let Some(script) = inner.cached(&digest) {
+            return Ok(script);
+        }
+        let component = compile_component(&inner.wasmtime, inner.disk.as_ref(), artifact)?;
+        let pre = instantiate_pre(&inner.linker, &component)?;
+        let script = Script::new(self, pre, artifact.to_vec(), digest, info)?;
+        inner.remember(&[digest], &script);
+        Ok(script)
     }
 
-    async fn snapshot(&self, source: &str) -> Result<Vec<u8>, Error> {
-        let (cx, instrumented) = self.instrumented_runtime()?;
+    /// Evaluate `source` in a fresh runtime and return the artifact holding
+    /// the resulting memory.
+    async fn snapshot(&self, source: &str, options: &CompileOptions) -> Result<Vec<u8>, Error> {
         let inner = &self.inner;
         let state = RunState::new(
             inner.max_memory_bytes(),
             BTreeMap::new(),
             FetchState::new(None, None),
         );
-        let mut store = inner.limited_store(
-            state,
-            inner.config.compile_fuel,
-            ticks(inner.config.compile_timeout),
-        )?;
-
-        let instance = inner
-            .linker
-            .instantiate_async(&mut store, instrumented)
+        let mut store = inner.limited_store(state, inner.config.compile_fuel)?;
+        let bindings = inner
+            .fresh
+            .instantiate_async(&mut store)
             .await
             .map_err(Error::engine)?;
-        let bindings = ClaimsScript::new(&mut store, &instance).map_err(Error::engine)?;
-        let loaded = bindings
-            .claimscript_script_loader()
-            .call_load(&mut store, source)
-            .await;
-        match loaded {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Script(e.into())),
-            Err(trap) => {
+        let loader = bindings.claimscript_script_loader();
+        let style = options.style.map(Style::to_wit);
+        let timeout = inner.config.compile_timeout;
+        let loaded =
+            tokio::time::timeout(timeout, loader.call_load(&mut store, source, style)).await;
+        let loaded = match loaded {
+            Ok(Ok(Ok(info))) => info,
+            Ok(Ok(Err(e))) => return Err(Error::Script(e.into())),
+            Ok(Err(trap)) => {
                 let exceeded = store.data().limiter.exceeded;
                 return Err(Error::Script(classify_trap(&trap, exceeded)));
             }
-        }
-        Wizer::new()
-            .snapshot_component(
-                cx,
-                &mut WasmtimeWizerComponent {
-                    store: &mut store,
-                    instance,
-                },
-            )
+            Err(_elapsed) => {
+                return Err(Error::Script(ScriptError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the script's top-level code ran past the compile timeout ({} ms)",
+                        timeout.as_millis()
+                    ),
+                )));
+            }
+        };
+        let memory = loader
+            .call_memory_image(&mut store)
             .await
-            .map_err(Error::engine)
-    }
-
-    fn instrumented_runtime(&self) -> Result<(&ComponentContext<'static>, &Component), Error> {
-        let loaded = self.inner.loader.get_or_init(|| {
-            let (cx, wasm) = Wizer::new()
-                .instrument_component(RUNTIME)
-                .map_err(|e| e.to_string())?;
-            let component =
-                Component::new(&self.inner.wasmtime, &wasm).map_err(|e| e.to_string())?;
-            Ok((cx, component))
-        });
-        match loaded {
-            Ok((cx, component)) => Ok((cx, component)),
-            Err(message) => Err(Error::Engine(format!(
-                "cannot prepare the runtime: {message}"
-            ))),
-        }
-    }
-
-    pub(crate) fn instantiate_pre(
-        &self,
-        component: &Component,
-    ) -> Result<ClaimsScriptPre<RunState>, Error> {
-        let pre = self.inner.linker.instantiate_pre(component).map_err(|e| {
-            Error::Artifact(format!(
-                "the component does not fit the claims-script world: {e}"
-            ))
-        })?;
-        ClaimsScriptPre::new(pre).map_err(|e| {
-            Error::Artifact(format!(
-                "the component does not export the claims-script world: {e}"
-            ))
-        })
+            .map_err(Error::engine)?;
+        let info = ArtifactInfo {
+            runtime_version: inner.runtime.info.version.clone(),
+            code_sha256: inner.runtime.info.code_sha256.clone(),
+            source_sha256: hex(&Sha256::digest(source.as_bytes())),
+            style: Style::from_wit(loaded.style).as_str().to_string(),
+            entries: loaded.entries,
+            packages: loaded.packages,
+        };
+        Ok(inner.runtime.artifact(&memory, &info))
     }
 }
 
-pub(crate) fn ticks(duration: Duration) -> u64 {
-    (duration.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
+/// The in-memory and on-disk key of a compilation: the source, the options
+/// and the runtime it is compiled for.
+fn source_key(source: &str, options: &CompileOptions, code_sha256: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"claimscript source\n");
+    hasher.update(code_sha256.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(options.style.map_or("detect", Style::as_str).as_bytes());
+    hasher.update(b"\n");
+    hasher.update(source.as_bytes());
+    hasher.finalize().into()
 }
 
-fn wasmtime_config(config: &EngineConfig) -> Result<Config, Error> {
+fn compile_component(
+    engine: &wasmtime::Engine,
+    disk: Option<&DiskCache>,
+    bytes: &[u8],
+) -> Result<Component, Error> {
+    let digest = hex(&Sha256::digest(bytes));
+    if let Some(component) = disk.and_then(|d| d.component(engine, &digest)) {
+        return Ok(component);
+    }
+    let component = Component::new(engine, bytes).map_err(|e| Error::Artifact(format!("{e:#}")))?;
+    if let Some(disk) = disk {
+        disk.store_component(&digest, &component);
+    }
+    Ok(component)
+}
+
+fn instantiate_pre(
+    linker: &Linker<RunState>,
+    component: &Component,
+) -> Result<ClaimsScriptPre<RunState>, Error> {
+    let pre = linker.instantiate_pre(component).map_err(|e| {
+        Error::Artifact(format!(
+            "the component does not fit the claims-script world: {e}"
+        ))
+    })?;
+    ClaimsScriptPre::new(pre).map_err(|e| {
+        Error::Artifact(format!(
+            "the component does not export the claims-script world: {e}"
+        ))
+    })
+}
+
+fn wasmtime_config(config: &EngineConfig) -> Config {
     let slots = config.max_concurrent_runs.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(4))
+        .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_RUN))
         .total_memories(slots)
-        .total_tables(slots.saturating_mul(4))
+        .total_tables(slots.saturating_mul(CORE_INSTANCES_PER_RUN))
         .total_stacks(slots)
-        .max_memories_per_component(2)
+        .max_memories_per_component(1)
         .max_memory_size(config.max_memory_mb as usize * 1024 * 1024)
         .max_unused_warm_slots(slots.min(100))
-        // Reset the first pages of a slot with memset instead of madvise: a
-        // run touches about this much, and page faults cost more.
-        .linear_memory_keep_resident(4 << 20)
-        .table_keep_resident(64 << 10);
+        // After a run, reset the pages it dirtied (found with the kernel's
+        // PAGEMAP_SCAN where available) by copying them back from the
+        // image, instead of unmapping them and faulting them in again on
+        // the next run: a run dirties a few hundred KB, and page faults
+        // cost more than the copy.
+        .linear_memory_keep_resident(8 << 20)
+        .pagemap_scan(wasmtime::Enabled::Auto)
+        .table_keep_resident(64 << 10)
+        // The part of the 2 MiB async stack a run touches stays mapped.
+        .async_stack_keep_resident(256 << 10);
 
     let mut c = Config::new();
     c.wasm_component_model(true)
         .consume_fuel(true)
-        .epoch_interruption(true)
+        // No epoch checks: fuel bounds a run's computation, and its yields
+        // let the wall-clock timeout end it. Epoch checks cost about 5% of
+        // a run, measured (BENCHMARKS.md).
+        .epoch_interruption(false)
         .memory_init_cow(true)
         .cranelift_opt_level(OptLevel::Speed)
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Ok(c)
-}
-
-/// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-fn start_epoch_ticker(engine: wasmtime::Engine, stop: Arc<AtomicBool>) -> Result<(), Error> {
-    std::thread::Builder::new()
-        .name("claimscript-epoch".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                engine.increment_epoch();
-            }
-        })
-        .map(|_| ())
-        .map_err(|e| Error::Engine(format!("cannot start the epoch thread: {e}")))
+    if std::env::var_os("CLAIMSCRIPT_PERFMAP").is_some() {
+        // `perf record` can then name the script's functions.
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    c
 }

@@ -126,10 +126,17 @@ impl FetchState {
         Ok((grants, clients.clone()))
     }
 
-    async fn wait(&mut self, handles: &[u32]) -> Option<(u32, Result<Response, String>)> {
-        if let Some(handle) = handles.iter().find(|h| self.refused.contains_key(h)) {
-            let reason = self.refused.remove(handle)?;
-            return Some((*handle, Err(reason)));
+    /// The first of `handles` to finish, or `None` when `timeout` passes
+    /// first (or there is nothing to wait for but the timeout).
+    async fn wait(
+        &mut self,
+        handles: &[u32],
+        timeout: Option<Duration>,
+    ) -> Result<Option<(u32, Result<Response, String>)>, String> {
+        if let Some(handle) = handles.iter().find(|h| self.refused.contains_key(h))
+            && let Some(reason) = self.refused.remove(handle)
+        {
+            return Ok(Some((*handle, Err(reason))));
         }
         let waiting: Vec<u32> = handles
             .iter()
@@ -137,18 +144,32 @@ impl FetchState {
             .filter(|h| self.in_flight.contains_key(h))
             .collect();
         if waiting.is_empty() {
-            return None;
+            return match timeout {
+                Some(timeout) => {
+                    tokio::time::sleep(timeout).await;
+                    Ok(None)
+                }
+                None => Err(format!("none of the handles {handles:?} is in progress")),
+            };
         }
-        let (index, finished) = {
+        let first = {
             let tasks = self
                 .in_flight
                 .iter_mut()
                 .filter(|(h, _)| waiting.contains(h))
                 .map(|(h, (_, task))| async move { (*h, task.await) });
-            let (result, _, _) = futures_util::future::select_all(tasks.map(Box::pin)).await;
-            result
+            let any = futures_util::future::select_all(tasks.map(Box::pin));
+            match timeout {
+                None => Some(any.await.0),
+                Some(timeout) => tokio::time::timeout(timeout, any).await.ok().map(|r| r.0),
+            }
         };
-        let (record, _) = self.in_flight.remove(&index)?;
+        let Some((index, finished)) = first else {
+            return Ok(None);
+        };
+        let Some((record, _)) = self.in_flight.remove(&index) else {
+            return Err(format!("request {index} finished twice"));
+        };
         let finished = finished.unwrap_or_else(|e| Finished {
             result: Err(format!("the request task failed: {e}")),
             status: None,
@@ -161,7 +182,7 @@ impl FetchState {
             r.ms = finished.ms;
             r.refused = finished.result.as_ref().err().cloned();
         }
-        Some((index, finished.result))
+        Ok(Some((index, finished.result)))
     }
 
     fn cancel(&mut self, handle: u32) {
@@ -401,11 +422,13 @@ impl http::Host for RunState {
     async fn wait(
         &mut self,
         handles: Vec<u32>,
-    ) -> wasmtime::Result<(u32, Result<Response, String>)> {
-        match self.fetch.wait(&handles).await {
-            Some(done) => Ok(done),
-            None => wasmtime::bail!("http.wait: none of the handles {handles:?} is in progress"),
-        }
+        timeout_ns: Option<u64>,
+    ) -> wasmtime::Result<Option<(u32, Result<Response, String>)>> {
+        let timeout = timeout_ns.map(Duration::from_nanos);
+        self.fetch
+            .wait(&handles, timeout)
+            .await
+            .map_err(|m| wasmtime::format_err!("http.wait: {m}"))
     }
 
     fn cancel(&mut self, handle: u32) -> wasmtime::Result<()> {

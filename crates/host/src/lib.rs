@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+mod cache;
 mod claims;
 mod engine;
 mod error;
@@ -59,13 +60,16 @@ mod http_client;
 mod input;
 mod outcome;
 mod policy;
+mod providers;
 mod run;
+mod runtime;
 mod script;
 mod state;
+mod style;
 
 pub use claims::{PROTECTED_CLAIMS, is_protected};
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
-pub use engine::{Engine, EngineConfig, MAX_SOURCE_BYTES};
+pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::Error;
 pub use fetch::MAX_REDIRECTS;
 pub use input::{InputError, RunInput, TokenKind};
@@ -75,3 +79,4 @@ pub use outcome::{
 pub use policy::{BoundScript, Decision, FailurePolicy, OAuthError};
 pub use script::Script;
 pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};
+pub use style::Style;

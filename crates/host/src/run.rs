@@ -9,11 +9,11 @@ use wasmtime::Trap;
 
 use crate::bindings::claimscript::script::types;
 use crate::claims::strip_protected;
-use crate::engine::ticks;
 use crate::error::Error;
 use crate::fetch::FetchState;
 use crate::input::{RunInput, TokenKind};
 use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScriptError};
+use crate::providers;
 use crate::script::Script;
 use crate::state::RunState;
 
@@ -45,18 +45,14 @@ impl Script {
             FetchState::new(grants.fetch.clone(), Some(engine.http.clone())),
         );
         let timeout = Duration::from_millis(grants.timeout_ms);
-        let mut store = engine.limited_store(state, grants.fuel, ticks(timeout))?;
+        let mut store = engine.limited_store(state, grants.fuel)?;
 
         let wit_input = types::RunInput {
             kind: match input.kind {
                 TokenKind::AccessToken => types::TokenKind::AccessToken,
                 TokenKind::ClientCredentials => types::TokenKind::ClientCredentials,
             },
-            token: Value::Object(input.token.clone()).to_string(),
-            context: input
-                .context
-                .as_ref()
-                .map(|c| Value::Object(c.clone()).to_string()),
+            argument: providers::argument(self.style(), input),
         };
         let pre = &self.inner.pre;
         let call = async {
@@ -108,7 +104,7 @@ impl Script {
             BTreeMap::new(),
             FetchState::new(None, None),
         );
-        let mut store = engine.limited_store(state, u64::MAX, u64::MAX / 2)?;
+        let mut store = engine.limited_store(state, u64::MAX)?;
         let started = Instant::now();
         self.inner
             .pre
@@ -174,9 +170,6 @@ pub(crate) fn classify_trap(error: &wasmtime::Error, memory_exceeded: bool) -> S
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => {
             ScriptError::new(ErrorKind::FuelExhausted, "the script used up its fuel")
-        }
-        Some(Trap::Interrupt) => {
-            ScriptError::new(ErrorKind::Timeout, "the script ran past its timeout")
         }
         Some(Trap::StackOverflow) => ScriptError::new(
             ErrorKind::StackOverflow,

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
-
 use crate::bindings::ClaimsScriptPre;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::runtime::{ArtifactInfo, hex};
 use crate::state::RunState;
+use crate::style::Style;
 
 /// A pre-initialised, compiled claims script. Cheap to clone and share;
 /// each [`Script::run`] gets a fresh instance.
@@ -22,28 +21,39 @@ pub(crate) struct ScriptInner {
     pub(crate) pre: ClaimsScriptPre<RunState>,
     component: Vec<u8>,
     digest: [u8; 32],
+    pub(crate) info: ArtifactInfo,
+    style: Style,
 }
 
 impl std::fmt::Debug for Script {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Script")
             .field("digest", &self.digest_hex())
+            .field("style", &self.inner.style)
             .finish_non_exhaustive()
     }
 }
 
 impl Script {
-    pub(crate) fn from_component(engine: &Engine, component: Vec<u8>) -> Result<Script, Error> {
-        let compiled = Component::new(&engine.inner.wasmtime, &component)
-            .map_err(|e| Error::Artifact(format!("{e:#}")))?;
-        let pre = engine.instantiate_pre(&compiled)?;
-        let digest = Sha256::digest(&component).into();
+    pub(crate) fn new(
+        engine: &Engine,
+        pre: ClaimsScriptPre<RunState>,
+        component: Vec<u8>,
+        digest: [u8; 32],
+        info: ArtifactInfo,
+    ) -> Result<Script, Error> {
+        let style = info
+            .style
+            .parse()
+            .map_err(|e| Error::Artifact(format!("its description names {e}")))?;
         Ok(Script {
             inner: Arc::new(ScriptInner {
                 engine: engine.clone(),
                 pre,
                 component,
                 digest,
+                info,
+                style,
             }),
         })
     }
@@ -56,10 +66,32 @@ impl Script {
 
     /// SHA-256 of [`Script::component_bytes`], lower-case hex.
     pub fn digest_hex(&self) -> String {
-        self.inner
-            .digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.inner.digest)
+    }
+
+    /// SHA-256 of the script's source, lower-case hex.
+    pub fn source_digest_hex(&self) -> &str {
+        &self.inner.info.source_sha256
+    }
+
+    /// The script's style.
+    pub fn style(&self) -> Style {
+        self.inner.style
+    }
+
+    /// The entry functions the script defines (`getCustomJwtClaims`,
+    /// `onExecutePostLogin`, ...).
+    pub fn entries(&self) -> &[String] {
+        &self.inner.info.entries
+    }
+
+    /// The packages the script requires (LoginRadius scripts' `axios`).
+    pub fn packages(&self) -> &[String] {
+        &self.inner.info.packages
+    }
+
+    /// The version of the runtime the script was built with.
+    pub fn runtime_version(&self) -> &str {
+        &self.inner.info.runtime_version
     }
 }

@@ -1,5 +1,8 @@
-//! `claimscript-runtime-build IN.wasm OUT.wasm`: turn the guest's
-//! wasm32-wasip1 core module into the runtime component the host embeds.
+//! `claimscript-runtime-build IN.wasm OUT_DIR`: turn the guest's
+//! wasm32-wasip1 core module into the runtime the host embeds:
+//! `OUT_DIR/claimscript-runtime.wasm` (the component) and
+//! `OUT_DIR/claimscript-quickjs.wasm` (QuickJS's code, which the component
+//! imports; see `split.rs`).
 //!
 //! Rust's standard library and wasi-libc import WASI preview 1 functions for
 //! files, environment, arguments and exit. A claims script has none of these
@@ -10,6 +13,10 @@
 //! `claimscript_clock_time_get` and `claimscript_random_get`, which ask the
 //! `host` interface. No preview 1 adapter is needed, and the component is
 //! checked to import nothing outside the script world.
+
+mod split;
+
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use walrus::ir::{MemArg, StoreKind};
@@ -29,8 +36,8 @@ const ALLOWED_IMPORT_PREFIXES: &[&str] = &["claimscript:script/"];
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let (Some(input), Some(output), None) = (args.next(), args.next(), args.next()) else {
-        bail!("usage: claimscript-runtime-build IN.wasm OUT.wasm");
+    let (Some(input), Some(out_dir), None) = (args.next(), args.next(), args.next()) else {
+        bail!("usage: claimscript-runtime-build IN.wasm OUT_DIR");
     };
     let module = std::fs::read(&input).with_context(|| format!("reading {input}"))?;
     let core = stub_wasi(&module).with_context(|| format!("rewriting the imports of {input}"))?;
@@ -40,8 +47,16 @@ fn main() -> Result<()> {
         .encode()
         .context("encoding the component")?;
     check_imports(&component)?;
-    std::fs::write(&output, &component).with_context(|| format!("writing {output}"))?;
-    eprintln!("wrote {output} ({} bytes)", component.len());
+    let split = split::split(&component, env!("CARGO_PKG_VERSION"))?;
+    let out_dir = Path::new(&out_dir);
+    for (name, bytes) in [
+        ("claimscript-runtime.wasm", &split.component),
+        ("claimscript-quickjs.wasm", &split.code),
+    ] {
+        let path = out_dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
+    }
     Ok(())
 }
 

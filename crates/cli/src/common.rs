@@ -1,0 +1,167 @@
+//! What the commands share: exit statuses, failures, reading the files a
+//! command is given, and the engine.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use claimscript::{
+    CompileOptions, Engine, EngineConfig, Error, Grants, Outcome, RunInput, RunReport, Script,
+};
+
+/// Exit status for claims.
+pub const EXIT_CLAIMS: u8 = 0;
+/// Exit status for a script error.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit status for a denial.
+pub const EXIT_DENIED: u8 = 2;
+/// Exit status for a usage error or an unreadable/invalid file (sysexits EX_USAGE).
+pub const EXIT_USAGE: u8 = 64;
+
+/// A failure that is the caller's: bad usage or a file that cannot be used.
+pub struct UsageError(pub String);
+
+/// Why a command failed.
+pub enum Failure {
+    Usage(UsageError),
+    Other(anyhow::Error),
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Failure::Usage(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Grants(m) => Failure::Usage(UsageError(m)),
+            other => Failure::Other(other.into()),
+        }
+    }
+}
+
+/// The engine the commands use. With a cache directory, QuickJS and the
+/// scripts compiled before are not compiled again.
+pub fn engine(cache: Option<PathBuf>) -> Result<Engine, Failure> {
+    let mut config = EngineConfig::default();
+    config.cache_dir = cache;
+    Ok(Engine::with_config(config)?)
+}
+
+/// `$CLAIMSCRIPT_CACHE_DIR`, else `$XDG_CACHE_HOME/claimscript`, else
+/// `~/.cache/claimscript`; `None` when none can be found.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLAIMSCRIPT_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("claimscript"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/claimscript"))
+}
+
+/// Compile a `.js` script or load a `.wasm` component. A script that fails to
+/// compile becomes an error report, like a run that fails.
+pub async fn load_script(
+    engine: &Engine,
+    path: &Path,
+    options: &CompileOptions,
+) -> Result<Result<Script, RunReport>, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.starts_with(b"\0asm") {
+        return engine
+            .load(&bytes)
+            .map(Ok)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())).into());
+    }
+    let source = String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))?;
+    match engine.compile_with(&source, options).await {
+        Ok(script) => Ok(Ok(script)),
+        Err(Error::Script(error)) => Ok(Err(RunReport::from_error(error))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Compile or load `script` and run it once. A script that does not compile
+/// yields its error report, as a failed run does.
+pub async fn run_once(
+    engine: &Engine,
+    script: &Path,
+    input: &RunInput,
+    grants: &Grants,
+) -> Result<RunReport, Failure> {
+    match load_script(engine, script, &CompileOptions::default()).await? {
+        Ok(script) => Ok(script.run(input, grants).await?),
+        Err(report) => Ok(report),
+    }
+}
+
+/// Print the report as one JSON line and return the exit status it implies.
+pub fn print_report(report: &RunReport) -> u8 {
+    println!("{}", report.to_json());
+    match report.outcome {
+        Outcome::Claims { .. } => EXIT_CLAIMS,
+        Outcome::Denied(_) => EXIT_DENIED,
+        _ => EXIT_ERROR,
+    }
+}
+
+pub fn read_source(path: &Path) -> Result<String, UsageError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))
+}
+
+pub fn load_grants(path: Option<&Path>) -> Result<Grants, UsageError> {
+    match path {
+        None => Ok(Grants::default()),
+        Some(path) => Grants::from_file(path).map_err(|e| UsageError(e.to_string())),
+    }
+}
+
+/// Read a file, or standard input for `-`; return a name for messages too.
+pub fn read_text(path: &Path) -> Result<(String, String), UsageError> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    Ok((path.display().to_string(), text))
+}
+
+pub fn load_input(path: &Path) -> Result<RunInput, UsageError> {
+    let (name, text) = read_text(path)?;
+    RunInput::from_json(&text).map_err(|e| UsageError(format!("{name}: {e}")))
+}
+
+pub fn load_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(UsageError(format!(
+            "{}: the base claims must be a JSON object",
+            path.display()
+        ))),
+        Err(e) => Err(UsageError(format!(
+            "{}: line {}, column {}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))),
+    }
+}

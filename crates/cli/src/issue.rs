@@ -1,0 +1,103 @@
+//! `claimscript issue` and `claimscript keys`: signed tokens and their keys.
+
+use std::path::{Path, PathBuf};
+
+use claimscript::Outcome;
+
+use crate::common::{
+    EXIT_CLAIMS, Failure, UsageError, engine, load_grants, load_input, load_object, print_report,
+    run_once,
+};
+
+/// The arguments of `issue`.
+pub struct IssueArgs {
+    pub script: PathBuf,
+    pub input: PathBuf,
+    pub key: PathBuf,
+    pub alg: String,
+    pub kid: Option<String>,
+    pub claims: Option<PathBuf>,
+    pub grants: Option<PathBuf>,
+}
+
+pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failure> {
+    let signing = load_signing_key(&args.key, &args.alg, args.kid)?;
+    let grants = load_grants(args.grants.as_deref())?;
+    let input = load_input(&args.input)?;
+    let base = match &args.claims {
+        Some(path) => load_object(path)?,
+        None => input.token.clone(),
+    };
+    let engine = engine(cache)?;
+    let report = run_once(&engine, &args.script, &input, &grants).await?;
+    let Outcome::Claims { claims, .. } = &report.outcome else {
+        return Ok(print_report(&report));
+    };
+    let issuer = claimscript_issuer::Issuer::new(signing);
+    let token = issuer.sign(&base, claims).map_err(anyhow::Error::from)?;
+    if !token.collisions.is_empty() {
+        eprintln!(
+            "claimscript: the base payload kept its values for {:?}",
+            token.collisions
+        );
+    }
+    println!("{}", token.compact);
+    Ok(EXIT_CLAIMS)
+}
+
+pub fn generate(alg: &str, out: &Path) -> Result<u8, Failure> {
+    let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
+    let pair = claimscript_issuer::generate_key(alg).map_err(UsageError)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| UsageError(format!("cannot create {}: {e}", out.display())))?;
+    let private = out.join(format!("{}-private.pem", alg.as_str().to_ascii_lowercase()));
+    let public = out.join(format!("{}-public.pem", alg.as_str().to_ascii_lowercase()));
+    write_private(&private, &pair.private_pem)?;
+    std::fs::write(&public, &pair.public_pem)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", public.display())))?;
+    println!("{}\n{}", private.display(), public.display());
+    Ok(EXIT_CLAIMS)
+}
+
+pub fn jwks(key: &Path, kid: Option<&str>) -> Result<u8, Failure> {
+    let pem = std::fs::read(key)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", key.display())))?;
+    let jwks = claimscript_issuer::jwks_from_pem(&pem, kid)
+        .map_err(|e| UsageError(format!("{}: {e}", key.display())))?;
+    println!("{jwks}");
+    Ok(EXIT_CLAIMS)
+}
+
+fn load_signing_key(
+    path: &Path,
+    alg: &str,
+    kid: Option<String>,
+) -> Result<claimscript_issuer::SigningKey, UsageError> {
+    let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let key = if alg == claimscript_issuer::SigningAlgorithm::HS256 {
+        claimscript_issuer::SigningKey::from_secret(bytes.trim_ascii())
+    } else {
+        claimscript_issuer::SigningKey::from_pem(alg, &bytes)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+    };
+    Ok(match kid {
+        Some(kid) => key.with_kid(kid),
+        None => key,
+    })
+}
+
+/// Write a private key readable by its owner only.
+fn write_private(path: &Path, pem: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(pem.as_bytes())
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
+}

@@ -1,0 +1,482 @@
+//! JSON text to QuickJS values through the engine's C API.
+//!
+//! Every run turns its input (a few KB of token and context) into JS
+//! objects. QuickJS's `JSON.parse` does that a character at a time through
+//! its tokenizer and growable string buffers, which made it three quarters
+//! of a typical run. This builder scans the bytes once, makes each string
+//! with one `JS_NewStringLen` and each object or array with one
+//! `JS_NewObjectFrom` / `JS_NewArrayFrom`, and looks keys up in a small
+//! cache (a context repeats `id`, `name`, `description`... many times). The
+//! result is what `JSON.parse` would give: plain objects and arrays, the
+//! last of duplicate keys wins, numbers as JS numbers.
+//!
+//! The input is the host's `serde_json` output, so it is valid JSON; the
+//! parser still rejects malformed text (it never trusts its input), but it
+//! does not free the values built before an error: a failed parse fails the
+//! run, and the instance is discarded with everything in it.
+
+use std::ffi::c_char;
+
+use javy::quickjs::{Ctx, Value, qjs};
+
+/// Deepest nesting accepted (the host's `serde_json` stops at 128).
+const MAX_DEPTH: usize = 256;
+/// Slots in the key cache (a power of two).
+const KEY_SLOTS: usize = 128;
+
+/// Parse `text` into a JS value in `cx`.
+pub(crate) fn parse<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>, String> {
+    let mut parser = Parser {
+        cx: cx.as_raw().as_ptr(),
+        text,
+        at: 0,
+        values: Vec::with_capacity(64),
+        keys: Vec::with_capacity(64),
+        scratch: Vec::new(),
+        cache: [CachedKey::EMPTY; KEY_SLOTS],
+        owned: Vec::new(),
+    };
+    let value = parser.value(0);
+    parser.release_atoms();
+    let value = value?;
+    parser.skip_whitespace();
+    if parser.at != text.len() {
+        return Err(parser.error("unexpected text after the JSON value"));
+    }
+    // SAFETY: `value` is an owned value of this context.
+    Ok(unsafe { Value::from_raw(cx.clone(), value) })
+}
+
+/// A key seen before: where its bytes are in the text, and its atom (the
+/// cache holds one reference to it).
+#[derive(Clone, Copy)]
+struct CachedKey {
+    start: u32,
+    len: u32,
+    atom: qjs::JSAtom,
+}
+
+impl CachedKey {
+    const EMPTY: CachedKey = CachedKey {
+        start: 0,
+        len: 0,
+        atom: 0,
+    };
+}
+
+struct Parser<'a> {
+    cx: *mut qjs::JSContext,
+    text: &'a [u8],
+    at: usize,
+    /// Values of the objects and arrays being built, innermost last.
+    values: Vec<qjs::JSValue>,
+    /// Keys of the objects being built (one per value in an object). The
+    /// atoms are borrowed from `cache` or `owned`.
+    keys: Vec<qjs::JSAtom>,
+    /// Decoded bytes of a string with escapes.
+    scratch: Vec<u8>,
+    cache: [CachedKey; KEY_SLOTS],
+    /// Atoms of keys with escapes, which are not cached.
+    owned: Vec<qjs::JSAtom>,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> String {
+        format!("invalid JSON input at byte {}: {what}", self.at)
+    }
+
+    /// The current byte; 0 at the end (a 0 byte is never valid JSON).
+    fn peek(&self) -> u8 {
+        self.text.get(self.at).copied().unwrap_or(0)
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let b' ' | b'\n' | b'\r' | b'\t' = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Drop the references the parser holds on key atoms (the objects built
+    /// hold their own).
+    fn release_atoms(&mut self) {
+        for atom in self
+            .cache
+            .iter()
+            .map(|k| k.atom)
+            .chain(self.owned.drain(..))
+        {
+            if atom != 0 {
+                // SAFETY: the parser owns one reference to each.
+                unsafe { qjs::JS_FreeAtom(self.cx, atom) };
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<qjs::JSValue, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        self.skip_whitespace();
+        match self.peek() {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string_value(),
+            b't' => self.literal(b"true", qjs::JS_TRUE),
+            b'f' => self.literal(b"false", qjs::JS_FALSE),
+            b'n' => self.literal(b"null", qjs::JS_NULL),
+            b'-' | b'0'..=b'9' => self.number(),
+            0 if self.at >= self.text.len() => Err(self.error("unexpected end")),
+            _ => Err(self.error("unexpected character")),
+        }
+    }
+
+    fn literal(&mut self, literal: &[u8], value: qjs::JSValue) -> Result<qjs::JSValue, String> {
+        if self.text[self.at..].starts_with(literal) {
+            self.at += literal.len();
+            Ok(value)
+        } else {
+            Err(self.error("unexpected character"))
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<qjs::JSValue, String> {
+        self.at += 1; // `{`
+        let first = self.values.len();
+        self.skip_whitespace();
+        if self.peek() == b'}' {
+            self.at += 1;
+        } else {
+            loop {
+                self.skip_whitespace();
+                if self.peek() != b'"' {
+                    return Err(self.error("expected a key"));
+                }
+                let key = self.key()?;
+                self.keys.push(key);
+                self.skip_whitespace();
+                if self.peek() != b':' {
+                    return Err(self.error("expected `:`"));
+                }
+                self.at += 1;
+                let value = self.value(depth + 1)?;
+                self.values.push(value);
+                self.skip_whitespace();
+                match self.peek() {
+                    b',' => self.at += 1,
+                    b'}' => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(self.error("expected `,` or `}`")),
+                }
+            }
+        }
+        let count = self.values.len() - first;
+        let key_first = self.keys.len() - count;
+        let keys = &self.keys[key_first..];
+        let values = &self.values[first..];
+        // SAFETY: `keys` are atoms of this context kept alive by the parser,
+        // `values` are owned values taken by the call. `JS_NewObjectFrom`
+        // does not check for duplicate keys, which `JSON.parse` resolves as
+        // "last one wins".
+        let object = unsafe {
+            if has_duplicates(keys) {
+                define(self.cx, keys, values)
+            } else {
+                qjs::JS_NewObjectFrom(self.cx, count as i32, keys.as_ptr(), values.as_ptr())
+            }
+        };
+        self.keys.truncate(key_first);
+        self.values.truncate(first);
+        checked(object, || self.error("out of memory"))
+    }
+
+    fn array(&mut self, depth: usize) -> Result<qjs::JSValue, String> {
+        self.at += 1; // `[`
+        let first = self.values.len();
+        self.skip_whitespace();
+        if self.peek() == b']' {
+            self.at += 1;
+        } else {
+            loop {
+                let value = self.value(depth + 1)?;
+                self.values.push(value);
+                self.skip_whitespace();
+                match self.peek() {
+                    b',' => self.at += 1,
+                    b']' => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(self.error("expected `,` or `]`")),
+                }
+            }
+        }
+        let values = &self.values[first..];
+        // SAFETY: `values` are owned values of this context, taken by the call.
+        let array = unsafe { qjs::JS_NewArrayFrom(self.cx, values.len() as i32, values.as_ptr()) };
+        self.values.truncate(first);
+        checked(array, || self.error("out of memory"))
+    }
+
+    /// Scan a string starting at `"`. `Some(range)` of its bytes in the text
+    /// when it has no escapes; `None` when it has, with the decoded bytes
+    /// left in `scratch`.
+    fn string(&mut self) -> Result<Option<(usize, usize)>, String> {
+        let text = self.text;
+        let start = self.at + 1; // after the opening quote
+        let mut at = start;
+        loop {
+            // Eight bytes at a time while none of them ends the plain run.
+            while let Some(word) = text
+                .get(at..at + 8)
+                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
+            {
+                if ends_plain_run(u64::from_le_bytes(word)) {
+                    break;
+                }
+                at += 8;
+            }
+            match text.get(at) {
+                Some(b'"') => {
+                    self.at = at + 1;
+                    return Ok(Some((start, at)));
+                }
+                Some(b'\\') => {
+                    self.at = at;
+                    return self.escaped_string(start).map(|()| None);
+                }
+                Some(0..=0x1f) => {
+                    self.at = at;
+                    return Err(self.error("control character in a string"));
+                }
+                Some(_) => at += 1,
+                None => {
+                    self.at = at;
+                    return Err(self.error("unterminated string"));
+                }
+            }
+        }
+    }
+
+    fn escaped_string(&mut self, start: usize) -> Result<(), String> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.text[start..self.at]);
+        loop {
+            match self.text.get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    let escaped = self.text.get(self.at).copied();
+                    self.at += 1;
+                    let byte = match escaped {
+                        Some(b'"') => b'"',
+                        Some(b'\\') => b'\\',
+                        Some(b'/') => b'/',
+                        Some(b'b') => 0x08,
+                        Some(b'f') => 0x0c,
+                        Some(b'n') => b'\n',
+                        Some(b'r') => b'\r',
+                        Some(b't') => b'\t',
+                        Some(b'u') => {
+                            let c = self.unicode_escape()?;
+                            let mut buf = [0; 4];
+                            self.scratch
+                                .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            continue;
+                        }
+                        _ => return Err(self.error("invalid escape")),
+                    };
+                    self.scratch.push(byte);
+                }
+                Some(0..=0x1f) => return Err(self.error("control character in a string")),
+                Some(&b) => {
+                    self.scratch.push(b);
+                    self.at += 1;
+                }
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    /// `\uXXXX` (after the `u`), with surrogate pairs; a lone surrogate
+    /// becomes U+FFFD.
+    fn unicode_escape(&mut self) -> Result<char, String> {
+        let first = self.hex4()?;
+        if (0xd800..0xdc00).contains(&first) && self.text[self.at..].starts_with(b"\\u") {
+            let saved = self.at;
+            self.at += 2;
+            let second = self.hex4()?;
+            if (0xdc00..0xe000).contains(&second) {
+                let c = 0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00);
+                return Ok(char::from_u32(c).unwrap_or('\u{fffd}'));
+            }
+            self.at = saved;
+        }
+        Ok(char::from_u32(first).unwrap_or('\u{fffd}'))
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self
+            .text
+            .get(self.at..self.at + 4)
+            .ok_or_else(|| self.error("short \\u escape"))?;
+        let mut value = 0;
+        for &d in digits {
+            let v = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.error("invalid \\u escape"))?;
+            value = value * 16 + v;
+        }
+        self.at += 4;
+        Ok(value)
+    }
+
+    /// The atom of the key starting at `"`.
+    fn key(&mut self) -> Result<qjs::JSAtom, String> {
+        let Some((start, end)) = self.string()? else {
+            let atom = self.new_atom(&self.scratch.clone())?;
+            self.owned.push(atom);
+            return Ok(atom);
+        };
+        let bytes = &self.text[start..end];
+        let slot = &self.cache[key_hash(bytes) & (KEY_SLOTS - 1)];
+        if slot.atom != 0
+            && slot.len as usize == bytes.len()
+            && self.text[slot.start as usize..][..bytes.len()] == *bytes
+        {
+            return Ok(slot.atom);
+        }
+        let atom = self.new_atom(bytes)?;
+        let slot = &mut self.cache[key_hash(bytes) & (KEY_SLOTS - 1)];
+        let old = std::mem::replace(
+            slot,
+            CachedKey {
+                start: start as u32,
+                len: bytes.len() as u32,
+                atom,
+            },
+        );
+        if old.atom != 0 {
+            // Keys still being built may use the old atom: keep it alive.
+            self.owned.push(old.atom);
+        }
+        Ok(atom)
+    }
+
+    fn new_atom(&self, bytes: &[u8]) -> Result<qjs::JSAtom, String> {
+        // SAFETY: the pointer and length describe `bytes`.
+        let atom = unsafe {
+            qjs::JS_NewAtomLen(self.cx, bytes.as_ptr().cast::<c_char>(), bytes.len() as _)
+        };
+        if atom == 0 {
+            return Err(self.error("out of memory"));
+        }
+        Ok(atom)
+    }
+
+    fn string_value(&mut self) -> Result<qjs::JSValue, String> {
+        let bytes = match self.string()? {
+            Some((start, end)) => &self.text[start..end],
+            None => &self.scratch[..],
+        };
+        // SAFETY: the pointer and length describe `bytes`, which is UTF-8
+        // (the input is a Rust string; escapes are decoded to UTF-8).
+        let value = unsafe {
+            qjs::JS_NewStringLen(self.cx, bytes.as_ptr().cast::<c_char>(), bytes.len() as _)
+        };
+        checked(value, || self.error("out of memory"))
+    }
+
+    fn number(&mut self) -> Result<qjs::JSValue, String> {
+        let start = self.at;
+        while let b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9' = self.peek() {
+            self.at += 1;
+        }
+        let token = &self.text[start..self.at];
+        // Short integers, the common case, without the float parser.
+        if token.len() <= 9 && token.iter().all(u8::is_ascii_digit) {
+            let n = token.iter().fold(0i32, |n, d| n * 10 + i32::from(d - b'0'));
+            return Ok(qjs::JS_MKVAL(qjs::JS_TAG_INT, n));
+        }
+        let number = std::str::from_utf8(token)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or_else(|| self.error("invalid number"))?;
+        Ok(qjs::JS_NewFloat64(number))
+    }
+}
+
+/// A cheap hash of a key: its length and first and last bytes.
+fn key_hash(bytes: &[u8]) -> usize {
+    let first = bytes.first().copied().unwrap_or(0) as usize;
+    let last = bytes.last().copied().unwrap_or(0) as usize;
+    let middle = bytes.get(bytes.len() / 2).copied().unwrap_or(0) as usize;
+    (bytes.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131) ^ middle)
+        .wrapping_mul(0x9e37_79b1)
+        >> 7
+}
+
+/// Whether any byte of `word` is a quote, a backslash or a control
+/// character (the classic SWAR tests: no false negatives).
+fn ends_plain_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    has_zero(word ^ (ONES * u64::from(b'"')))
+        || has_zero(word ^ (ONES * u64::from(b'\\')))
+        || word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0
+}
+
+fn checked(value: qjs::JSValue, error: impl FnOnce() -> String) -> Result<qjs::JSValue, String> {
+    // SAFETY: inspecting the tag of a value.
+    if unsafe { qjs::JS_IsException(value) } {
+        Err(error())
+    } else {
+        Ok(value)
+    }
+}
+
+/// Whether two keys of an object are the same atom. A 64-bit mask of the
+/// atoms' low bits rules most objects out without comparing pairs.
+fn has_duplicates(keys: &[qjs::JSAtom]) -> bool {
+    let mut seen = 0u64;
+    let mut collision = false;
+    for key in keys {
+        let bit = 1u64 << (key & 63);
+        collision |= seen & bit != 0;
+        seen |= bit;
+    }
+    collision
+        && keys
+            .iter()
+            .enumerate()
+            .any(|(i, k)| keys[i + 1..].contains(k))
+}
+
+/// A plain object with these properties defined one by one, as `JSON.parse`
+/// does: the last of duplicate keys wins.
+///
+/// # Safety
+/// `keys` are atoms of `cx`; `values` are owned values of `cx`, taken by
+/// this call.
+unsafe fn define(
+    cx: *mut qjs::JSContext,
+    keys: &[qjs::JSAtom],
+    values: &[qjs::JSValue],
+) -> qjs::JSValue {
+    // SAFETY: see the function's contract.
+    unsafe {
+        let object = qjs::JS_NewObject(cx);
+        if qjs::JS_IsException(object) {
+            return object;
+        }
+        for (key, value) in keys.iter().zip(values) {
+            qjs::JS_DefinePropertyValue(cx, object, *key, *value, qjs::JS_PROP_C_W_E as i32);
+        }
+        object
+    }
+}
