@@ -2,15 +2,20 @@
 //! `claimscript:script/claims-script` world.
 //!
 //! The host pre-initialises one copy of this component per script: it calls
-//! `loader.load(source)` (which evaluates the prelude and the script and finds
-//! the entry function), snapshots the instance with Wizer, and from then on
-//! only calls `script.run` on fresh instances of the snapshot.
+//! `loader.load(source, style)` (which evaluates the prelude and the script
+//! and finds its entry functions), snapshots the memory with
+//! `loader.memory-image`, and from then on only calls `script.run` on fresh
+//! instances of the snapshot.
 
+#[cfg(target_arch = "wasm32")]
 mod alloc;
 mod json;
 mod natives;
 mod output;
+#[cfg(target_arch = "wasm32")]
 mod snapshot;
+mod source;
+mod web;
 
 use std::cell::{Cell, RefCell};
 
@@ -32,9 +37,36 @@ wit_bindgen::generate!({
 
 /// The file name scripts are evaluated under; error positions refer to it.
 const SCRIPT_NAME: &str = "script.js";
-/// The function a Logto-style script must define.
-const ENTRY: &str = "getCustomJwtClaims";
-const PRELUDE: &str = include_str!("prelude.js");
+/// The entry function of a Logto script.
+const LOGTO_ENTRY: &str = "getCustomJwtClaims";
+/// The prelude, in evaluation order: each file is a function of
+/// `(native, shared)` (see `prelude/core.js`).
+const PRELUDE: [(&str, &str); 4] = [
+    ("claimscript:core", include_str!("prelude/core.js")),
+    ("claimscript:web", include_str!("prelude/web.js")),
+    ("claimscript:fetch", include_str!("prelude/fetch.js")),
+    ("claimscript:styles", include_str!("prelude/styles.js")),
+];
+/// Packages a CommonJS script may `require`.
+const PACKAGES: [&str; 1] = ["axios"];
+/// The other packages LoginRadius scripts may require, named in errors.
+const LOGINRADIUS_PACKAGES: [&str; 4] = ["underscore", "moment", "async", "@slack/webhook"];
+/// Members of Auth0's `api` that Claimscript does not provide (kept in step
+/// with `AUTH0_POST_LOGIN_UNSUPPORTED` in `prelude/styles.js`).
+const AUTH0_UNSUPPORTED: [&str; 12] = [
+    "authentication",
+    "cache",
+    "multifactor",
+    "prompt",
+    "redirect",
+    "refreshToken",
+    "rules",
+    "samlResponse",
+    "session",
+    "transaction",
+    "user",
+    "validation",
+];
 
 struct Loaded {
     runtime: javy::Runtime,
@@ -63,21 +95,19 @@ impl LoaderGuest for Runtime {
             ));
         }
         LOADING.with(|l| l.set(true));
-        let result = load(&source);
+        let result = load(&source, style);
         LOADING.with(|l| l.set(false));
-        let loaded = result?;
+        let (loaded, info) = result?;
         LOADED.with(|l| *l.borrow_mut() = Some(loaded));
+        #[cfg(target_arch = "wasm32")]
         alloc::reserve_arena();
-        Ok(ScriptInfo {
-            style: style.unwrap_or(Style::Logto),
-            entries: vec![ENTRY.to_string()],
-            packages: Vec::new(),
-        })
+        Ok(info)
     }
 }
 
 impl ScriptGuest for Runtime {
     fn run(input: RunInput) -> Result<Claims, ScriptError> {
+        #[cfg(target_arch = "wasm32")]
         alloc::begin_run();
         natives::reseed_random();
         LOADED.with(|loaded| {
@@ -110,32 +140,124 @@ fn runtime_config() -> javy::Config {
     config
 }
 
-fn load(source: &str) -> Result<Loaded, ScriptError> {
-    let runtime = javy::Runtime::new(runtime_config())
-        .map_err(|e| error(ErrorKind::Unsupported, format!("cannot start QuickJS: {e}")))?;
-    let driver = runtime.context().with(|cx| -> Result<_, ScriptError> {
-        let natives = natives::register(&cx).map_err(|e| internal(&cx, e))?;
-        let mut options = EvalOptions::default();
-        options.global = true;
-        options.filename = Some("claimscript:prelude".to_string());
-        let prelude: Function = cx
-            .eval_with_options(PRELUDE, options)
-            .map_err(|e| internal(&cx, e))?;
-        let driver: Object = prelude.call((natives,)).map_err(|e| internal(&cx, e))?;
-        let warm: Function = driver.get("warmBuiltins").map_err(|e| internal(&cx, e))?;
-        warm.call::<_, ()>(()).map_err(|e| internal(&cx, e))?;
-        let entry = evaluate_script(&cx, source)?;
-        let set_entry: Function = driver.get("setEntry").map_err(|e| internal(&cx, e))?;
-        set_entry
-            .call::<_, ()>((entry,))
-            .map_err(|e| internal(&cx, e))?;
-        Ok(Persistent::save(&cx, driver))
-    })?;
-    Ok(Loaded { runtime, driver })
+fn style_name(style: Style) -> &'static str {
+    match style {
+        Style::Logto => "logto",
+        Style::Auth0 => "auth0",
+        Style::Loginradius => "loginradius",
+    }
 }
 
-/// Evaluate the script and return its entry function.
-fn evaluate_script<'js>(cx: &Ctx<'js>, source: &str) -> Result<Function<'js>, ScriptError> {
+fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), ScriptError> {
+    let runtime = javy::Runtime::new(runtime_config())
+        .map_err(|e| error(ErrorKind::Unsupported, format!("cannot start QuickJS: {e}")))?;
+    let scan = source::scan(source);
+    let style = style.unwrap_or_else(|| source::detect_style(&scan));
+    let packages = check_source(&scan, style)?;
+    let (driver, entries) = runtime.context().with(|cx| -> Result<_, ScriptError> {
+        let driver = prelude(&cx).map_err(|e| internal(&cx, e))?;
+        let found = evaluate_script(&cx, &driver, source, style)?;
+        let set_script: Function = driver.get("setScript").map_err(|e| internal(&cx, e))?;
+        let entries: Vec<String> = set_script
+            .call((style_name(style), found))
+            .map_err(|e| thrown(&cx, e, ErrorKind::Script))?;
+        Ok((Persistent::save(&cx, driver), entries))
+    })?;
+    let info = ScriptInfo {
+        style,
+        entries,
+        packages,
+    };
+    Ok((Loaded { runtime, driver }, info))
+}
+
+/// Evaluate the prelude files and return the driver.
+fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
+    let natives = natives::register(cx)?;
+    web::register(cx, &natives)?;
+    let shared = Object::new(cx.clone())?;
+    for (name, code) in PRELUDE {
+        let mut options = EvalOptions::default();
+        options.global = true;
+        options.filename = Some(name.to_string());
+        let file: Function = cx.eval_with_options(code, options)?;
+        file.call::<_, ()>((natives.clone(), shared.clone()))?;
+    }
+    let driver: Object = shared.get("driver")?;
+    let warm: Function = driver.get("warmBuiltins")?;
+    warm.call::<_, ()>(())?;
+    Ok(driver)
+}
+
+/// Refuse, before anything runs, what the source shows it needs and this
+/// runtime does not have. Returns the packages it requires.
+fn check_source(scan: &source::Scan, style: Style) -> Result<Vec<String>, ScriptError> {
+    let at = |kind, message: String, line: u32, column: u32| ScriptError {
+        line: Some(line),
+        column: Some(column),
+        ..error(kind, message)
+    };
+    let mut packages = Vec::new();
+    // Logto scripts have no `require` at all (using it throws, as in Logto).
+    let requires = if style == Style::Logto {
+        &[][..]
+    } else {
+        &scan.requires[..]
+    };
+    for (name, line, column) in requires {
+        let message = if PACKAGES.contains(&name.as_str()) {
+            if !packages.contains(name) {
+                packages.push(name.clone());
+            }
+            continue;
+        } else if LOGINRADIUS_PACKAGES.contains(&name.as_str()) {
+            format!(
+                "require('{name}'): the LoginRadius package `{name}` is not available in Claimscript; \
+                 only `axios` is (a shim over fetch)"
+            )
+        } else {
+            format!(
+                "require('{name}'): packages are not available in Claimscript; only `axios` is \
+                 (a shim over fetch)"
+            )
+        };
+        return Err(at(ErrorKind::Unsupported, message, *line, *column));
+    }
+    if style == Style::Auth0
+        && let Some((member, line, column)) = scan
+            .api_members
+            .iter()
+            .find(|(member, ..)| AUTH0_UNSUPPORTED.contains(&member.as_str()))
+    {
+        return Err(at(
+            ErrorKind::Unsupported,
+            format!(
+                "api.{member} is not supported by Claimscript (supported: api.access.deny, \
+                 api.accessToken.setCustomClaim/addScope/removeScope, api.idToken.setCustomClaim)"
+            ),
+            *line,
+            *column,
+        ));
+    }
+    Ok(packages)
+}
+
+/// Evaluate the script as its style requires and return what it defined:
+/// for Logto its `getCustomJwtClaims`, for CommonJS styles its exports.
+fn evaluate_script<'js>(
+    cx: &Ctx<'js>,
+    driver: &Object<'js>,
+    source: &str,
+    style: Style,
+) -> Result<Object<'js>, ScriptError> {
+    let found = Object::new(cx.clone()).map_err(|e| internal(cx, e))?;
+    if style != Style::Logto {
+        // Node's module wrapper, on the first line so that positions match.
+        let wrapped = format!("(function (exports, require, module) {{{source}\n}})");
+        let body: Function = eval_script(cx, &wrapped)?;
+        let common_js: Function = driver.get("commonJs").map_err(|e| internal(cx, e))?;
+        return common_js.call((body,)).map_err(|e| compile_error(cx, e));
+    }
     let entry: Value = if is_module(source) {
         let declared =
             Module::declare(cx.clone(), SCRIPT_NAME, source).map_err(|e| compile_error(cx, e))?;
@@ -143,30 +265,30 @@ fn evaluate_script<'js>(cx: &Ctx<'js>, source: &str) -> Result<Function<'js>, Sc
         promise.finish::<()>().map_err(|e| compile_error(cx, e))?;
         module
             .namespace()
-            .and_then(|ns| ns.get(ENTRY))
+            .and_then(|ns| ns.get(LOGTO_ENTRY))
             .map_err(|e| compile_error(cx, e))?
     } else {
-        let mut options = EvalOptions::default();
-        options.global = true;
-        options.strict = false;
-        options.filename = Some(SCRIPT_NAME.to_string());
-        cx.eval_with_options::<(), _>(source, options)
-            .map_err(|e| compile_error(cx, e))?;
+        eval_script::<()>(cx, source)?;
         cx.eval(format!(
-            "typeof {ENTRY} === 'undefined' ? undefined : {ENTRY}"
+            "typeof {LOGTO_ENTRY} === 'undefined' ? undefined : {LOGTO_ENTRY}"
         ))
         .map_err(|e| compile_error(cx, e))?
     };
-    match entry.into_function() {
-        Some(f) => Ok(f),
-        None => Err(error(
-            ErrorKind::MissingFunction,
-            format!(
-                "the script does not define a function named `{ENTRY}` \
-                 (declare it with const/let/var, as a function, or export it)"
-            ),
-        )),
-    }
+    found.set(LOGTO_ENTRY, entry).map_err(|e| internal(cx, e))?;
+    Ok(found)
+}
+
+/// Evaluate `source` as a sloppy-mode global script named `script.js`.
+fn eval_script<'js, T: javy::quickjs::FromJs<'js>>(
+    cx: &Ctx<'js>,
+    source: &str,
+) -> Result<T, ScriptError> {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.filename = Some(SCRIPT_NAME.to_string());
+    cx.eval_with_options(source, options)
+        .map_err(|e| compile_error(cx, e))
 }
 
 /// A script is a module when a line starts with `export` or a static `import`.
@@ -183,11 +305,7 @@ fn is_module(source: &str) -> bool {
 fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
     let context = loaded.runtime.context();
     let promise = context.with(|cx| -> Result<_, ScriptError> {
-        let driver = loaded
-            .driver
-            .clone()
-            .restore(&cx)
-            .map_err(|e| internal(&cx, e))?;
+        let driver = restore(&cx, &loaded.driver)?;
         let run: Function = driver.get("run").map_err(|e| internal(&cx, e))?;
         let kind = match input.kind {
             TokenKind::AccessToken => "AccessToken",
@@ -207,20 +325,11 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
         }
         let step = context.with(|cx| -> Result<Option<Claims>, ScriptError> {
             let promise = promise.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
-            match promise.result::<Value>() {
-                Some(Ok(result)) => Ok(Some(Claims {
-                    access_token: claims_json(&cx, loaded, result)?,
-                    id_token: None,
-                    scopes_added: Vec::new(),
-                    scopes_removed: Vec::new(),
-                })),
+            match promise.result::<Object>() {
+                Some(Ok(result)) => claims(&cx, loaded, &result).map(Some),
                 Some(Err(e)) => Err(thrown(&cx, e, ErrorKind::Script)),
                 None => {
-                    let driver = loaded
-                        .driver
-                        .clone()
-                        .restore(&cx)
-                        .map_err(|e| internal(&cx, e))?;
+                    let driver = restore(&cx, &loaded.driver)?;
                     natives::wait_for_host(&cx, &driver)?;
                     Ok(None)
                 }
@@ -232,24 +341,51 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
     }
 }
 
-/// The result's JSON: the runtime's writer, or `JSON.stringify` when it
-/// declines.
+fn restore<'js>(
+    cx: &Ctx<'js>,
+    driver: &Persistent<Object<'static>>,
+) -> Result<Object<'js>, ScriptError> {
+    driver.clone().restore(cx).map_err(|e| internal(cx, e))
+}
+
+/// The run's `{ access, id, scopesAdded, scopesRemoved }` as WIT claims.
+fn claims<'js>(
+    cx: &Ctx<'js>,
+    loaded: &Loaded,
+    result: &Object<'js>,
+) -> Result<Claims, ScriptError> {
+    let get = |key: &str| -> Result<Value<'js>, ScriptError> {
+        result.get(key).map_err(|e| internal(cx, e))
+    };
+    let id = get("id")?;
+    let strings = |key: &str| -> Result<Vec<String>, ScriptError> {
+        get(key)?.get().map_err(|e| internal(cx, e))
+    };
+    Ok(Claims {
+        access_token: claims_json(cx, loaded, get("access")?)?,
+        id_token: if id.is_undefined() {
+            None
+        } else {
+            Some(claims_json(cx, loaded, id)?)
+        },
+        scopes_added: strings("scopesAdded")?,
+        scopes_removed: strings("scopesRemoved")?,
+    })
+}
+
+/// Claims' JSON: the runtime's writer, or `JSON.stringify` when it declines.
 fn claims_json<'js>(
     cx: &Ctx<'js>,
     loaded: &Loaded,
-    result: Value<'js>,
+    claims: Value<'js>,
 ) -> Result<String, ScriptError> {
-    if let Ok(json) = output::to_json(cx, &result) {
+    if let Ok(json) = output::to_json(cx, &claims) {
         return Ok(json);
     }
-    let driver = loaded
-        .driver
-        .clone()
-        .restore(cx)
-        .map_err(|e| internal(cx, e))?;
+    let driver = restore(cx, &loaded.driver)?;
     let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
     stringify
-        .call((result,))
+        .call((claims,))
         .map_err(|e| thrown(cx, e, ErrorKind::Script))
 }
 
@@ -293,22 +429,25 @@ fn describe_thrown<'js>(cx: &Ctx<'js>, value: Value<'js>, default: ErrorKind) ->
     let name = get("name").unwrap_or_else(|| "Error".into());
     let message = get("message").unwrap_or_default();
     let stack = get("stack").filter(|s| !s.trim().is_empty());
-    let kind = match get("claimscriptKind").as_deref() {
-        Some("invalid_output") => ErrorKind::InvalidOutput,
-        _ if name == "SyntaxError" && default == ErrorKind::Script => ErrorKind::Script,
-        _ => default,
+    // Errors the runtime raises on purpose carry their kind.
+    let raised = match get("claimscriptKind").as_deref() {
+        Some("invalid_output") => Some(ErrorKind::InvalidOutput),
+        Some("missing_function") => Some(ErrorKind::MissingFunction),
+        Some("unsupported") => Some(ErrorKind::Unsupported),
+        _ => None,
     };
-    // The prelude raises `invalid_output`; its stack is not the script's.
-    let stack = if kind == ErrorKind::InvalidOutput {
-        None
-    } else {
-        stack
+    let kind = raised.unwrap_or(default);
+    // The runtime's own errors: their stack is the prelude's, not the script's
+    // (an unsupported API's stack does point into the script: keep it).
+    let stack = match raised {
+        Some(ErrorKind::Unsupported) | None => stack,
+        Some(_) => None,
     };
     let (line, column) = stack
         .as_deref()
         .map(position_in_script)
         .unwrap_or((None, None));
-    let message = if kind == ErrorKind::InvalidOutput || message.is_empty() && name == "Error" {
+    let message = if raised.is_some() || message.is_empty() && name == "Error" {
         message
     } else {
         format!("{name}: {message}")

@@ -1,7 +1,9 @@
-//! The Rust functions the prelude builds on, and the bridge to host imports.
+//! The Rust functions the prelude builds on that reach the host: console,
+//! denial, environment, fetch, and waiting for the host between jobs.
 
+use javy::quickjs::function::This;
 use javy::quickjs::{
-    ArrayBuffer, Ctx, Error as JsError, Exception, Function, Object, Result as JsResult, Value,
+    ArrayBuffer, Ctx, Error as JsError, Exception, Function, Object, Result as JsResult,
 };
 
 use crate::claimscript::script::types::{ErrorKind, ScriptError};
@@ -15,8 +17,8 @@ pub(crate) fn register<'js>(cx: &Ctx<'js>) -> JsResult<Object<'js>> {
     natives.set("envGet", Function::new(cx.clone(), env_get)?)?;
     natives.set("envNames", Function::new(cx.clone(), env_names)?)?;
     natives.set("fetchStart", Function::new(cx.clone(), fetch_start)?)?;
+    natives.set("fetchCancel", Function::new(cx.clone(), fetch_cancel)?)?;
     natives.set("utf8Encode", Function::new(cx.clone(), utf8_encode)?)?;
-    natives.set("utf8Decode", Function::new(cx.clone(), utf8_decode)?)?;
     Ok(natives)
 }
 
@@ -29,7 +31,7 @@ pub(crate) fn reseed_random() {
     }
 }
 
-fn refuse_at_load<'js>(cx: &Ctx<'js>, what: &str) -> JsResult<()> {
+pub(crate) fn refuse_at_load<'js>(cx: &Ctx<'js>, what: &str) -> JsResult<()> {
     if crate::loading() {
         return Err(throw_type_error(
             cx,
@@ -41,15 +43,10 @@ fn refuse_at_load<'js>(cx: &Ctx<'js>, what: &str) -> JsResult<()> {
     Ok(())
 }
 
-fn throw_type_error(cx: &Ctx<'_>, message: &str) -> JsError {
-    match Exception::from_message(cx.clone(), message) {
-        Ok(e) => {
-            // Make it a TypeError so scripts can tell it from their own errors.
-            let _ = e.set("name", "TypeError");
-            cx.throw(Value::from_exception(e))
-        }
-        Err(e) => e,
-    }
+/// Throw a `TypeError` (an instance of the global class, as a script
+/// expects) with `message`.
+pub(crate) fn throw_type_error(cx: &Ctx<'_>, message: &str) -> JsError {
+    Exception::throw_type(cx, message)
 }
 
 fn log(level: u8, message: String) {
@@ -113,16 +110,30 @@ fn fetch_start<'js>(
     }))
 }
 
-fn utf8_encode<'js>(cx: Ctx<'js>, text: String) -> JsResult<ArrayBuffer<'js>> {
+/// UTF-8 of a JS string; lone surrogates become U+FFFD, as the WHATWG
+/// encoder does.
+fn utf8_encode<'js>(cx: Ctx<'js>, text: javy::quickjs::String<'js>) -> JsResult<ArrayBuffer<'js>> {
+    let text = match text.to_string() {
+        Ok(text) => text,
+        Err(_) => {
+            let well_formed: Function = cx
+                .globals()
+                .get::<_, Object>("String")?
+                .get::<_, Object>("prototype")?
+                .get("toWellFormed")?;
+            well_formed.call((This(text),))?
+        }
+    };
     ArrayBuffer::new(cx, text.into_bytes())
 }
 
-fn utf8_decode(bytes: ArrayBuffer<'_>) -> String {
-    String::from_utf8_lossy(bytes.as_bytes().unwrap_or_default()).into_owned()
+fn fetch_cancel(handle: u32) {
+    http::cancel(handle);
 }
 
-/// The script's promise is pending. If host requests are in flight, wait for
-/// one and deliver it; otherwise nothing can ever settle the promise.
+/// The script's promise is pending and no job is left. Wait in the host for
+/// the first request to finish or the next timer to be due, and deliver
+/// it; with neither in prospect, nothing can ever settle the promise.
 pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<(), ScriptError> {
     let internal = |e: JsError| ScriptError {
         kind: ErrorKind::Unsupported,
@@ -131,23 +142,31 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
         line: None,
         column: None,
     };
-    let handles: Function = driver.get("pendingHandles").map_err(internal)?;
-    let handles: Vec<u32> = handles.call(()).map_err(internal)?;
-    if handles.is_empty() {
+    let call =
+        |name: &str| -> Result<Function<'js>, ScriptError> { driver.get(name).map_err(internal) };
+    let handles: Vec<u32> = call("fetchHandles")?.call(()).map_err(internal)?;
+    let delay: Option<f64> = call("nextTimerDelay")?.call(()).map_err(internal)?;
+    if handles.is_empty() && delay.is_none() {
         return Err(ScriptError {
             kind: ErrorKind::Pending,
-            message: "the claims function's promise can never settle: nothing it awaits is still \
-                      in progress"
-                .into(),
+            message:
+                "the script's promise can never settle: nothing it awaits is still in progress"
+                    .into(),
             stack: None,
             line: None,
             column: None,
         });
     }
-    let Some((handle, result)) = http::wait(&handles, None) else {
-        return Err(internal(JsError::Unknown));
+    let timeout_ns = delay.map(|ms| (ms.max(0.0) * 1e6) as u64);
+    let finished = if handles.is_empty() && timeout_ns == Some(0) {
+        None // a timer is already due
+    } else {
+        http::wait(&handles, timeout_ns)
     };
-    let deliver: Function = driver.get("deliver").map_err(internal)?;
+    let Some((handle, result)) = finished else {
+        return call("fireTimers")?.call::<_, ()>(()).map_err(internal);
+    };
+    let deliver = call("deliver")?;
     match result {
         Ok(response) => {
             let payload = Object::new(cx.clone()).map_err(internal)?;

@@ -20,6 +20,7 @@ pub async fn bench(
     grants: Option<&Path>,
     runs: usize,
     concurrency: usize,
+    audit_log: Option<&Path>,
 ) -> Result<u8, Failure> {
     if runs == 0 || concurrency == 0 {
         return Err(UsageError("-n and --concurrency must be at least 1".into()).into());
@@ -29,7 +30,7 @@ pub async fn bench(
     // No cache: the figures include building the engine (compiling QuickJS)
     // and compiling the script in it.
     let started = Instant::now();
-    let engine = engine(None)?;
+    let engine = engine(None, audit_log)?;
     let engine_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
     let script = match load_script(&engine, script, &CompileOptions::default()).await? {

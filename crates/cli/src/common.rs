@@ -3,7 +3,9 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use claimscript::trail::JsonLinesSink;
 use claimscript::{
     CompileOptions, Engine, EngineConfig, Error, Grants, Outcome, RunInput, RunReport, Script,
 };
@@ -48,10 +50,17 @@ impl From<Error> for Failure {
 }
 
 /// The engine the commands use. With a cache directory, QuickJS and the
-/// scripts compiled before are not compiled again.
-pub fn engine(cache: Option<PathBuf>) -> Result<Engine, Failure> {
+/// scripts compiled before are not compiled again; with an audit log, every
+/// run appends its record to it.
+pub fn engine(cache: Option<PathBuf>, audit_log: Option<&Path>) -> Result<Engine, Failure> {
     let mut config = EngineConfig::default();
     config.cache_dir = cache;
+    if let Some(path) = audit_log {
+        let sink = JsonLinesSink::open(path).map_err(|e| {
+            UsageError(format!("cannot open the audit log {}: {e}", path.display()))
+        })?;
+        config.audit_sink = Some(Arc::new(sink));
+    }
     Ok(Engine::with_config(config)?)
 }
 

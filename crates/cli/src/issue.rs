@@ -9,6 +9,15 @@ use crate::common::{
     run_once,
 };
 
+/// Which token `issue` signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// The access token, with the script's access-token claims.
+    Access,
+    /// The ID token, with the script's ID-token claims.
+    Id,
+}
+
 /// The arguments of `issue`.
 pub struct IssueArgs {
     pub script: PathBuf,
@@ -18,6 +27,8 @@ pub struct IssueArgs {
     pub kid: Option<String>,
     pub claims: Option<PathBuf>,
     pub grants: Option<PathBuf>,
+    pub target: Target,
+    pub audit_log: Option<PathBuf>,
 }
 
 pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failure> {
@@ -28,13 +39,22 @@ pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failur
         Some(path) => load_object(path)?,
         None => input.token.clone(),
     };
-    let engine = engine(cache)?;
+    let engine = engine(cache, args.audit_log.as_deref())?;
     let report = run_once(&engine, &args.script, &input, &grants).await?;
-    let Outcome::Claims { claims, .. } = &report.outcome else {
+    let Outcome::Claims {
+        claims,
+        id_token_claims,
+        ..
+    } = &report.outcome
+    else {
         return Ok(print_report(&report));
     };
     let issuer = claimscript_issuer::Issuer::new(signing);
-    let token = issuer.sign(&base, claims).map_err(anyhow::Error::from)?;
+    let token = match args.target {
+        Target::Access => issuer.sign(&base, claims),
+        Target::Id => issuer.sign_id_token(&base, &id_token_claims.clone().unwrap_or_default()),
+    }
+    .map_err(anyhow::Error::from)?;
     if !token.collisions.is_empty() {
         eprintln!(
             "claimscript: the base payload kept its values for {:?}",

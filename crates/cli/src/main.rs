@@ -7,12 +7,12 @@ mod issue;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use claimscript::{CompileOptions, Error, Style};
+use claimscript::{ClaimsTemplate, CompileOptions, Error, Style};
 use clap::{Parser, Subcommand};
 
 use crate::common::{
     EXIT_CLAIMS, EXIT_ERROR, EXIT_USAGE, Failure, UsageError, default_cache_dir, engine,
-    load_grants, load_input, load_script, print_report, read_source,
+    load_grants, load_input, load_script, print_report, read_source, read_text,
 };
 
 #[derive(Parser)]
@@ -59,6 +59,9 @@ enum Command {
         /// The style of a .js script; detected from the source when absent.
         #[arg(long)]
         style: Option<Style>,
+        /// Append the run's audit record (one JSON line) to this file.
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
     },
     /// Run a script and print the signed JWT (exit 0); on a denial or error,
     /// print the `run` outcome and exit 2 or 1.
@@ -84,6 +87,13 @@ enum Command {
         /// The grants (TOML).
         #[arg(long)]
         grants: Option<PathBuf>,
+        /// Which token to sign: `access` (the default) or `id`, with the
+        /// script's ID-token claims.
+        #[arg(long, default_value = "access")]
+        target: issue::Target,
+        /// Append the run's audit record (one JSON line) to this file.
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
     },
     /// Run a script many times and print one JSON object of timings:
     /// n, concurrency, p50_us, p90_us, p99_us, runs_per_sec, fuel_per_run,
@@ -104,6 +114,34 @@ enum Command {
         /// Runs in flight at once.
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
+        /// Append each run's audit record (JSON lines) to this file.
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
+    },
+    /// Report what a script could do: the artifact's digests, its
+    /// capabilities (imports by WIT interface and function), the effective
+    /// grants, and warnings about risky grants.
+    Audit {
+        /// A compiled .wasm artifact or a .js script.
+        script: PathBuf,
+        /// The grants (TOML); defaults apply without it.
+        #[arg(long)]
+        grants: Option<PathBuf>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render a JSON claims template (no script) against an input and print
+    /// the outcome as `run` does.
+    Template {
+        /// The template (JSON object with `{{ path || 'fallback' }}` placeholders).
+        template: PathBuf,
+        /// The input, as for `run`.
+        #[arg(long)]
+        input: PathBuf,
+        /// The grants (TOML); only `max_output_bytes` applies.
+        #[arg(long)]
+        grants: Option<PathBuf>,
     },
     /// Signing keys.
     #[command(subcommand)]
@@ -183,7 +221,7 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             style,
         } => {
             let source = read_source(&script)?;
-            let engine = engine(cache)?;
+            let engine = engine(cache, None)?;
             let options = compile_options(style);
             match engine.compile_with(&source, &options).await {
                 Ok(compiled) => {
@@ -211,10 +249,11 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             input,
             grants,
             style,
+            audit_log,
         } => {
             let grants = load_grants(grants.as_deref())?;
             let input = load_input(&input)?;
-            let engine = engine(cache)?;
+            let engine = engine(cache, audit_log.as_deref())?;
             let options = compile_options(style);
             let report = match load_script(&engine, &script, &options).await? {
                 Ok(script) => script.run(&input, &grants).await?,
@@ -230,6 +269,8 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             kid,
             claims,
             grants,
+            target,
+            audit_log,
         } => {
             let args = issue::IssueArgs {
                 script,
@@ -239,6 +280,8 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
                 kid,
                 claims,
                 grants,
+                target,
+                audit_log,
             };
             issue::issue(args, cache).await
         }
@@ -248,7 +291,49 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             grants,
             runs,
             concurrency,
-        } => bench::bench(&script, &input, grants.as_deref(), runs, concurrency).await,
+            audit_log,
+        } => {
+            bench::bench(
+                &script,
+                &input,
+                grants.as_deref(),
+                runs,
+                concurrency,
+                audit_log.as_deref(),
+            )
+            .await
+        }
+        Command::Audit {
+            script,
+            grants,
+            json,
+        } => {
+            let grants = load_grants(grants.as_deref())?;
+            let engine = engine(cache, None)?;
+            let script = match load_script(&engine, &script, &CompileOptions::default()).await? {
+                Ok(script) => script,
+                Err(report) => return Ok(print_report(&report)),
+            };
+            let report = script.audit(&grants);
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{report}");
+            }
+            Ok(EXIT_CLAIMS)
+        }
+        Command::Template {
+            template,
+            input,
+            grants,
+        } => {
+            let (name, text) = read_text(&template)?;
+            let template =
+                ClaimsTemplate::parse(&text).map_err(|e| UsageError(format!("{name}: {e}")))?;
+            let grants = load_grants(grants.as_deref())?;
+            let input = load_input(&input)?;
+            Ok(print_report(&template.run(&input, &grants)))
+        }
         Command::Keys(KeysCommand::Generate { alg, out }) => issue::generate(&alg, &out),
         Command::Keys(KeysCommand::Jwks { key, kid }) => issue::jwks(&key, kid.as_deref()),
     }

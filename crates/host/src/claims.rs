@@ -34,15 +34,29 @@ pub const PROTECTED_CLAIMS: &[&str] = &[
     "typ",
 ];
 
-/// Whether a script may not set `name`.
+/// Claims removed from a script's ID-token claims: everything in
+/// [`PROTECTED_CLAIMS`] (which already holds the ID-token claims an issuer
+/// computes: `nonce`, `auth_time`, `at_hash`, `c_hash`, `acr`, `amr`, `azp`)
+/// and `s_hash` (FAPI's state hash).
+pub const PROTECTED_ID_TOKEN_CLAIMS_EXTRA: &[&str] = &["s_hash"];
+
+/// Whether a script may not set `name` in an access token.
 pub fn is_protected(name: &str) -> bool {
     PROTECTED_CLAIMS.contains(&name)
 }
 
-/// Remove protected claims from `claims`; return their names in the order
-/// they appeared.
-pub(crate) fn strip_protected(claims: &mut Map<String, Value>) -> Vec<String> {
-    let dropped: Vec<String> = claims.keys().filter(|k| is_protected(k)).cloned().collect();
+/// Whether a script may not set `name` in an ID token.
+pub fn is_protected_in_id_token(name: &str) -> bool {
+    is_protected(name) || PROTECTED_ID_TOKEN_CLAIMS_EXTRA.contains(&name)
+}
+
+/// Remove the claims `protected` says a script may not set; return their
+/// names in the order they appeared.
+pub(crate) fn strip_protected(
+    claims: &mut Map<String, Value>,
+    protected: fn(&str) -> bool,
+) -> Vec<String> {
+    let dropped: Vec<String> = claims.keys().filter(|k| protected(k)).cloned().collect();
     for name in &dropped {
         claims.remove(name);
     }

@@ -22,6 +22,7 @@ use crate::runtime::{ArtifactInfo, CODE, Runtime, hex};
 use crate::script::{Script, ScriptInner};
 use crate::state::RunState;
 use crate::style::Style;
+use crate::trail::AuditSink;
 
 /// Fuel between two yields to the async executor: how often a run that
 /// only computes lets its wall-clock timeout take effect (2 M units is about
@@ -57,6 +58,9 @@ pub struct EngineConfig {
     /// in memory only. The directory must be writable by the engine's user
     /// only: Wasmtime trusts compiled code it loads.
     pub cache_dir: Option<PathBuf>,
+    /// Where every run's [`RunRecord`](crate::trail::RunRecord) goes (the
+    /// execution trail). `None` (the default) keeps no trail.
+    pub audit_sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl Default for EngineConfig {
@@ -67,6 +71,7 @@ impl Default for EngineConfig {
             compile_fuel: 200_000_000,
             compile_timeout: Duration::from_secs(5),
             cache_dir: None,
+            audit_sink: None,
         }
     }
 }

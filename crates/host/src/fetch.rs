@@ -46,6 +46,16 @@ pub(crate) struct FetchState {
     refused: HashMap<u32, String>,
     in_flight: HashMap<u32, (usize, JoinHandle<Finished>)>,
     pub(crate) records: Vec<FetchRecord>,
+    /// When the run is audited: what requests and responses carried, for
+    /// the trail's scrubber (never recorded as such).
+    pub(crate) seen: Option<Seen>,
+}
+
+/// Request header values and bodies, response bodies.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    pub(crate) header_values: Vec<String>,
+    pub(crate) bodies: Vec<Vec<u8>>,
 }
 
 /// What a background request reports when it ends.
@@ -67,10 +77,21 @@ impl FetchState {
             refused: HashMap::new(),
             in_flight: HashMap::new(),
             records: Vec::new(),
+            seen: None,
         }
     }
 
+    /// Keep what requests and responses carry, for the audit trail's scrubber.
+    pub(crate) fn keep_for_scrubbing(&mut self) {
+        self.seen = Some(Seen::default());
+    }
+
     fn start(&mut self, request: Request) -> u32 {
+        if let Some(seen) = &mut self.seen {
+            seen.header_values
+                .extend(request.headers.iter().map(|(_, v)| v.clone()));
+            seen.bodies.extend(request.body.clone());
+        }
         let handle = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let method = request.method.to_ascii_uppercase();
@@ -181,6 +202,9 @@ impl FetchState {
             r.bytes = finished.bytes;
             r.ms = finished.ms;
             r.refused = finished.result.as_ref().err().cloned();
+        }
+        if let (Some(seen), Ok(response)) = (&mut self.seen, &finished.result) {
+            seen.bodies.push(response.body.clone());
         }
         Ok(Some((index, finished.result)))
     }

@@ -50,6 +50,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 mod bindings;
 mod cache;
 mod claims;
@@ -66,17 +67,24 @@ mod runtime;
 mod script;
 mod state;
 mod style;
+mod template;
+pub mod trail;
 
-pub use claims::{PROTECTED_CLAIMS, is_protected};
+pub use claims::{
+    PROTECTED_CLAIMS, PROTECTED_ID_TOKEN_CLAIMS_EXTRA, is_protected, is_protected_in_id_token,
+};
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
+pub use claimscript_template::TemplateError;
 pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::Error;
 pub use fetch::MAX_REDIRECTS;
 pub use input::{InputError, RunInput, TokenKind};
 pub use outcome::{
-    Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats, ScriptError,
+    Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats,
+    ScopeChanges, ScriptError,
 };
 pub use policy::{BoundScript, Decision, FailurePolicy, OAuthError};
 pub use script::Script;
 pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};
 pub use style::Style;
+pub use template::ClaimsTemplate;

@@ -25,15 +25,41 @@ pub enum Outcome {
     Claims {
         /// Access-token claims, protected claims removed.
         claims: Map<String, Value>,
-        /// ID-token claims, when the script set any.
+        /// ID-token claims, when the script set any (Auth0's and
+        /// LoginRadius's `idToken.setCustomClaim`).
         id_token_claims: Option<Map<String, Value>>,
-        /// Protected claims the script tried to set, which were removed.
+        /// Protected claims the script tried to set in the access token,
+        /// which were removed ([`crate::PROTECTED_CLAIMS`]).
         dropped: Vec<String>,
+        /// Protected claims the script tried to set in the ID token, which
+        /// were removed ([`crate::is_protected_in_id_token`]).
+        id_token_dropped: Vec<String>,
+        /// Scopes the script added to or removed from the access token
+        /// (Auth0's `addScope`/`removeScope`); the issuer decides whether to
+        /// apply them.
+        scopes: ScopeChanges,
     },
     /// The script blocked issuance.
     Denied(Denial),
     /// The script failed or broke a limit.
     Error(ScriptError),
+}
+
+/// Scope changes a script asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ScopeChanges {
+    /// Scopes to add, in order.
+    pub added: Vec<String>,
+    /// Scopes to remove, in order.
+    pub removed: Vec<String>,
+}
+
+impl ScopeChanges {
+    /// No change.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
 }
 
 /// A denial: `api.denyAccess(message)` or a provider's equivalent.
@@ -42,7 +68,9 @@ pub enum Outcome {
 pub struct Denial {
     /// The message for the client ("Access denied" by default).
     pub message: String,
-    /// A provider error code (LoginRadius `hook.setError(code, ...)`).
+    /// A provider error code: LoginRadius `hook.setError(code, ...)`, or
+    /// Auth0's credentials-exchange `api.access.deny(code, reason)`
+    /// (`invalid_scope`, `invalid_request`, `server_error`).
     pub code: Option<String>,
     /// A provider error title.
     pub title: Option<String>,
@@ -237,6 +265,8 @@ impl RunReport {
                 claims,
                 id_token_claims,
                 dropped,
+                id_token_dropped,
+                scopes,
             } => {
                 doc.insert("outcome".into(), "claims".into());
                 doc.insert("claims".into(), Value::Object(claims.clone()));
@@ -244,6 +274,12 @@ impl RunReport {
                     doc.insert("id_token_claims".into(), Value::Object(id.clone()));
                 }
                 doc.insert("dropped".into(), dropped.clone().into());
+                if id_token_claims.is_some() {
+                    doc.insert("id_token_dropped".into(), id_token_dropped.clone().into());
+                }
+                if !scopes.is_empty() {
+                    doc.insert("scopes".into(), to_value(scopes));
+                }
             }
             Outcome::Denied(denial) => {
                 doc.insert("outcome".into(), "denied".into());

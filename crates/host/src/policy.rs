@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::input::{RunInput, TokenKind};
-use crate::outcome::{Denial, ErrorKind, Outcome, RunReport, ScriptError};
+use crate::outcome::{Denial, ErrorKind, Outcome, RunReport, ScopeChanges, ScriptError};
 use crate::script::Script;
 
 /// What a script error does to issuance. A denial always blocks.
@@ -90,8 +90,10 @@ pub enum Decision {
         claims: Map<String, Value>,
         /// ID-token claims, when the script set any.
         id_token_claims: Option<Map<String, Value>>,
-        /// Protected claims the script tried to set.
+        /// Protected claims the script tried to set (both tokens).
         dropped: Vec<String>,
+        /// Scope changes the script asked for.
+        scopes: ScopeChanges,
         /// The run.
         report: RunReport,
     },
@@ -120,12 +122,23 @@ impl Decision {
                 claims,
                 id_token_claims,
                 dropped,
-            } => Decision::Issue {
-                claims: claims.clone(),
-                id_token_claims: id_token_claims.clone(),
-                dropped: dropped.clone(),
-                report,
-            },
+                id_token_dropped,
+                scopes,
+            } => {
+                let mut all_dropped = dropped.clone();
+                for name in id_token_dropped {
+                    if !all_dropped.contains(name) {
+                        all_dropped.push(name.clone());
+                    }
+                }
+                Decision::Issue {
+                    claims: claims.clone(),
+                    id_token_claims: id_token_claims.clone(),
+                    dropped: all_dropped,
+                    scopes: scopes.clone(),
+                    report,
+                }
+            }
             Outcome::Denied(denial) => Decision::Reject {
                 error: OAuthError::denied(denial),
                 report,
@@ -166,12 +179,21 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    /// A denial: `access_denied` (400) with the script's message.
+    /// A denial: the script's message as the description, and
+    /// `access_denied` (400) unless the script named an OAuth error itself
+    /// (Auth0's credentials-exchange `api.access.deny(code, reason)`:
+    /// `invalid_scope` and `invalid_request` are 400, `server_error` 500).
     pub fn denied(denial: &Denial) -> OAuthError {
+        let (error, status) = match denial.code.as_deref() {
+            Some("invalid_scope") => ("invalid_scope", 400),
+            Some("invalid_request") => ("invalid_request", 400),
+            Some("server_error") => ("server_error", 500),
+            _ => ("access_denied", 400),
+        };
         OAuthError {
-            error: "access_denied",
+            error,
             description: denial.message.clone(),
-            status: 400,
+            status,
         }
     }
 

@@ -1,21 +1,22 @@
 //! One run of a script: a fresh instance, the call, limits, and the outcome.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use claimscript_grants::Grants;
 use serde_json::Value;
 use wasmtime::Trap;
 
 use crate::bindings::claimscript::script::types;
-use crate::claims::strip_protected;
+use crate::claims::{is_protected, is_protected_in_id_token, strip_protected};
 use crate::error::Error;
 use crate::fetch::FetchState;
 use crate::input::{RunInput, TokenKind};
-use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScriptError};
+use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScopeChanges, ScriptError};
 use crate::providers;
 use crate::script::Script;
 use crate::state::RunState;
+use crate::trail::{self, RunFacts, Scrubber};
 
 impl Script {
     /// Run the script once on `input` under `grants`.
@@ -33,17 +34,18 @@ impl Script {
             )));
         }
         let started = Instant::now();
+        let started_at = SystemTime::now();
         let env: BTreeMap<String, String> = input
             .environment_variables
             .iter()
             .filter(|(name, _)| grants.env.allows(name))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let state = RunState::new(
-            grants.memory_mb as usize * 1024 * 1024,
-            env,
-            FetchState::new(grants.fetch.clone(), Some(engine.http.clone())),
-        );
+        let mut fetch = FetchState::new(grants.fetch.clone(), Some(engine.http.clone()));
+        if engine.config.audit_sink.is_some() {
+            fetch.keep_for_scrubbing();
+        }
+        let state = RunState::new(grants.memory_mb as usize * 1024 * 1024, env, fetch);
         let timeout = Duration::from_millis(grants.timeout_ms);
         let mut store = engine.limited_store(state, grants.fuel)?;
 
@@ -85,11 +87,28 @@ impl Script {
             memory_bytes: state.limiter.peak as u64,
             fetches: std::mem::take(&mut state.fetch.records),
         };
-        Ok(RunReport {
+        let report = RunReport {
             outcome,
             logs: state.take_logs(),
             stats,
-        })
+        };
+        if let Some(sink) = &engine.config.audit_sink {
+            let mut scrubber = Scrubber::for_input(input);
+            if let Some(seen) = &state.fetch.seen {
+                scrubber.add_seen(seen);
+            }
+            let facts = RunFacts {
+                started: started_at,
+                script: self.digest_hex(),
+                source: self.source_digest_hex(),
+                style: self.style().as_str(),
+                input,
+                env_read: &state.env_read,
+                exposed: &|name| grants.env.allows(name),
+            };
+            sink.record(&trail::record(&report, &facts, &scrubber));
+        }
+        Ok(report)
     }
 }
 
@@ -138,16 +157,12 @@ fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
     let Some(mut access) = parse(&claims.access_token) else {
         return invalid();
     };
-    let mut dropped = strip_protected(&mut access);
-    let id_token_claims = match claims.id_token.as_deref().map(parse) {
-        None => None,
+    let dropped = strip_protected(&mut access, is_protected);
+    let (id_token_claims, id_token_dropped) = match claims.id_token.as_deref().map(parse) {
+        None => (None, Vec::new()),
         Some(Some(mut id)) => {
-            for name in strip_protected(&mut id) {
-                if !dropped.contains(&name) {
-                    dropped.push(name);
-                }
-            }
-            Some(id)
+            let dropped = strip_protected(&mut id, is_protected_in_id_token);
+            (Some(id), dropped)
         }
         Some(None) => return invalid(),
     };
@@ -155,6 +170,11 @@ fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
         claims: access,
         id_token_claims,
         dropped,
+        id_token_dropped,
+        scopes: ScopeChanges {
+            added: claims.scopes_added,
+            removed: claims.scopes_removed,
+        },
     }
 }
 

@@ -33,7 +33,10 @@
 
 mod keys;
 
-use claimscript::{BoundScript, Decision, OAuthError, RunReport, TokenKind, is_protected};
+use claimscript::{
+    BoundScript, Decision, OAuthError, RunReport, ScopeChanges, TokenKind, is_protected,
+    is_protected_in_id_token,
+};
 use serde_json::{Map, Value};
 
 pub use keys::{GeneratedKey, SigningAlgorithm, SigningKey, generate_key, jwks_from_pem};
@@ -46,6 +49,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub struct Issuer {
     key: SigningKey,
     max_token_bytes: usize,
+    scope_additions: bool,
 }
 
 /// A signed token and what went into it.
@@ -111,7 +115,17 @@ impl Issuer {
         Issuer {
             key,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            scope_additions: false,
         }
+    }
+
+    /// Let scripts add scopes to the access token (Auth0's
+    /// `api.accessToken.addScope`). Off by default: the token endpoint, not a
+    /// customer's script, decides what a client may do. Removals are always
+    /// applied, since they only narrow the token.
+    pub fn with_scope_additions(mut self, allow: bool) -> Self {
+        self.scope_additions = allow;
+        self
     }
 
     /// Set the cap on a compact token's size.
@@ -126,13 +140,60 @@ impl Issuer {
         self.key.jwks()
     }
 
-    /// Merge `claims` under `base` and sign.
+    /// Merge access-token `claims` under `base` and sign.
     pub fn sign(
         &self,
         base: &Map<String, Value>,
         claims: &Map<String, Value>,
     ) -> Result<Token, IssueError> {
-        let (payload, collisions) = merge(base, claims);
+        self.sign_merged(merge(base, claims, is_protected))
+    }
+
+    /// Merge ID-token `claims` under `base` (with the ID token's protected
+    /// claims) and sign.
+    pub fn sign_id_token(
+        &self,
+        base: &Map<String, Value>,
+        claims: &Map<String, Value>,
+    ) -> Result<Token, IssueError> {
+        self.sign_merged(merge(base, claims, is_protected_in_id_token))
+    }
+
+    /// `base` with the scope changes applied to its space-separated `scope`
+    /// claim, and the additions left out because they are not allowed.
+    pub fn apply_scopes(
+        &self,
+        base: &Map<String, Value>,
+        changes: &ScopeChanges,
+    ) -> (Map<String, Value>, Vec<String>) {
+        let mut base = base.clone();
+        if changes.is_empty() {
+            return (base, Vec::new());
+        }
+        let mut scopes: Vec<String> = base
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        scopes.retain(|s| !changes.removed.contains(s));
+        let mut ignored = Vec::new();
+        for scope in &changes.added {
+            if !self.scope_additions {
+                ignored.push(scope.clone());
+            } else if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        if base.contains_key("scope") || !scopes.is_empty() {
+            base.insert("scope".into(), Value::String(scopes.join(" ")));
+        }
+        (base, ignored)
+    }
+
+    fn sign_merged(
+        &self,
+        (payload, collisions): (Map<String, Value>, Vec<String>),
+    ) -> Result<Token, IssueError> {
         let compact = self.key.sign(&payload).map_err(IssueError::Sign)?;
         if compact.len() > self.max_token_bytes {
             return Err(IssueError::TooLarge {
@@ -150,16 +211,19 @@ impl Issuer {
 }
 
 /// The base payload with the script's claims added where the base has no
-/// claim of that name and the name is not protected. Returns the names left
-/// out.
+/// claim of that name and `protected` does not claim the name (use
+/// [`claimscript::is_protected`] for access tokens,
+/// [`claimscript::is_protected_in_id_token`] for ID tokens). Returns the
+/// names left out.
 pub fn merge(
     base: &Map<String, Value>,
     claims: &Map<String, Value>,
+    protected: fn(&str) -> bool,
 ) -> (Map<String, Value>, Vec<String>) {
     let mut payload = base.clone();
     let mut collisions = Vec::new();
     for (name, value) in claims {
-        if base.contains_key(name) || is_protected(name) {
+        if base.contains_key(name) || protected(name) {
             collisions.push(name.clone());
         } else {
             payload.insert(name.clone(), value.clone());
@@ -220,6 +284,9 @@ pub struct Issued {
     pub custom_claims: bool,
     /// Protected claims the script tried to set.
     pub dropped: Vec<String>,
+    /// Scopes the script asked to add that were not added (see
+    /// [`Issuer::with_scope_additions`]).
+    pub scopes_not_added: Vec<String>,
     /// The run.
     pub report: RunReport,
 }
@@ -235,22 +302,29 @@ pub async fn issue(
         .decide(request.kind, request.base.clone(), request.context.clone())
         .await?;
     let empty = Map::new();
-    let (claims, id_claims, dropped, custom_claims, report) = match decision {
+    let (claims, id_claims, dropped, scopes, custom_claims, report) = match decision {
         Decision::Issue {
             claims,
             id_token_claims,
             dropped,
+            scopes,
             report,
         } => (
             claims,
             id_token_claims.unwrap_or_default(),
             dropped,
+            scopes,
             true,
             report,
         ),
-        Decision::IssueWithoutClaims { report, .. } => {
-            (empty.clone(), empty, Vec::new(), false, report)
-        }
+        Decision::IssueWithoutClaims { report, .. } => (
+            empty.clone(),
+            empty,
+            Vec::new(),
+            ScopeChanges::default(),
+            false,
+            report,
+        ),
         Decision::Reject { error, report } => {
             return Err(IssueError::Rejected {
                 error,
@@ -261,9 +335,10 @@ pub async fn issue(
             return Err(IssueError::Sign(format!("unsupported decision {other:?}")));
         }
     };
-    let access_token = issuer.sign(&request.base, &claims)?;
+    let (base, scopes_not_added) = issuer.apply_scopes(&request.base, &scopes);
+    let access_token = issuer.sign(&base, &claims)?;
     let id_token = match &request.id_token_base {
-        Some(base) => Some(issuer.sign(base, &id_claims)?),
+        Some(base) => Some(issuer.sign_id_token(base, &id_claims)?),
         None => None,
     };
     Ok(Issued {
@@ -271,6 +346,7 @@ pub async fn issue(
         id_token,
         custom_claims,
         dropped,
+        scopes_not_added,
         report,
     })
 }

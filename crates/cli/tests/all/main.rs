@@ -1,7 +1,9 @@
 //! Integration tests of the `claimscript` command: one binary.
 
+mod audit;
 mod issue;
 mod run;
+mod styles;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,11 +1,17 @@
 //! Integration tests of the host library: one binary, one module per topic.
 
+mod artifacts;
 mod fetch;
 mod forms;
 mod input;
 mod limits;
+mod marshal;
 mod outcomes;
 mod server;
+mod styles;
+mod templates;
+mod trail;
+mod web;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

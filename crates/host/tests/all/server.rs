@@ -112,6 +112,34 @@ async fn handle(
                 .to_string(),
         ),
         "/text" => reply(200, "text/plain", "this is not JSON"),
+        // examples/loginradius-roles' authorization service.
+        "/permissions" => {
+            let auth = headers.get("authorization").and_then(|v| v.as_str()).unwrap_or("");
+            if auth != "Bearer example-token" {
+                reply(401, "application/json", r#"{"error":"unauthorized"}"#)
+            } else {
+                let permissions = if query.contains("role=admin") {
+                    json!(["read:reports", "write:reports", "manage:users"])
+                } else {
+                    json!(["read:reports"])
+                };
+                reply(200, "application/json", json!({"permissions": permissions, "query": query}).to_string())
+            }
+        }
+        // A body carrying a secret, for the audit trail's redaction tests.
+        "/secret" => reply(
+            200,
+            "application/json",
+            json!({"apiSecret": "RESPONSE-SECRET-Zq81xP", "note": "from the service"}).to_string(),
+        ),
+        "/delay" => {
+            let ms = query
+                .strip_prefix("ms=")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            reply(200, "application/json", r#"{"late":true}"#)
+        }
         "/slow" => {
             tokio::time::sleep(Duration::from_millis(2_000)).await;
             reply(200, "text/plain", "late")

@@ -1,0 +1,136 @@
+//! Script artifacts: caching, loading, and refusing what is not ours.
+
+use std::time::Instant;
+
+use claimscript::{Engine, EngineConfig, Error, Grants, Outcome};
+
+use crate::{engine, example_input, fixture};
+
+const SOURCE: &str =
+    "const getCustomJwtClaims = async ({ token }) => ({ tier: 'gold', kind: token.kind });";
+
+#[tokio::test]
+async fn the_same_source_compiles_once() {
+    let first = engine().compile(SOURCE).await.expect("compile");
+    let started = Instant::now();
+    let second = engine().compile(SOURCE).await.expect("compile");
+    assert_eq!(first.digest_hex(), second.digest_hex());
+    assert!(
+        started.elapsed().as_millis() < 1000,
+        "the second compile is a cache hit"
+    );
+    assert_eq!(first.source_digest_hex().len(), 64);
+    assert_eq!(first.runtime_version(), engine().runtime_version());
+}
+
+#[tokio::test]
+async fn artifacts_load_and_run() {
+    let script = engine()
+        .compile(&fixture("protected"))
+        .await
+        .expect("compile");
+    let loaded = engine().load(script.component_bytes()).expect("load");
+    assert_eq!(loaded.digest_hex(), script.digest_hex());
+    let report = loaded
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
+    assert!(
+        matches!(report.outcome, Outcome::Claims { .. }),
+        "{:?}",
+        report.outcome
+    );
+}
+
+fn artifact_error(bytes: &[u8]) -> String {
+    match engine().load(bytes) {
+        Err(Error::Artifact(message)) => message,
+        other => panic!("expected an artifact error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn foreign_or_changed_artifacts_are_refused() {
+    let script = engine().compile(SOURCE).await.expect("compile");
+    let bytes = script.component_bytes().to_vec();
+
+    assert_eq!(artifact_error(b"not wasm"), "not a WebAssembly file");
+    // A component that is not a Claimscript artifact.
+    let message = artifact_error(b"\0asm\x0d\0\x01\0");
+    assert!(
+        message.contains("no claimscript-artifact section"),
+        "{message}"
+    );
+
+    // One byte of code changed (in the part shared with the runtime).
+    let mut changed = bytes.clone();
+    changed[200] ^= 0x55;
+    let message = artifact_error(&changed);
+    assert!(
+        message.contains("structure was changed") || message.contains("does not parse"),
+        "{message}"
+    );
+
+    // Built for another runtime: its description names other code.
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let code = script_code_digest(&text);
+    let other = "0".repeat(64);
+    let swapped = replace_bytes(&bytes, code.as_bytes(), other.as_bytes());
+    let message = artifact_error(&swapped);
+    assert!(
+        message.starts_with("built with Claimscript runtime")
+            && message.contains("compile the script again"),
+        "{message}"
+    );
+}
+
+/// The runtime code digest recorded in an artifact's description.
+fn script_code_digest(text: &str) -> String {
+    let at = text.rfind("\"code_sha256\":\"").expect("description") + "\"code_sha256\":\"".len();
+    text[at..at + 64].to_string()
+}
+
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = haystack
+        .windows(from.len())
+        .rposition(|w| w == from)
+        .expect("present");
+    let mut out = haystack.to_vec();
+    out[at..at + from.len()].copy_from_slice(to);
+    out
+}
+
+#[tokio::test]
+async fn the_disk_cache_serves_a_second_engine() {
+    let dir = std::env::temp_dir().join(format!("claimscript-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = || {
+        let mut config = EngineConfig::default();
+        config.cache_dir = Some(dir.clone());
+        config.max_concurrent_runs = 8;
+        config
+    };
+    let first = Engine::with_config(config()).expect("engine");
+    let compiled = first.compile(SOURCE).await.expect("compile");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("cache dir")
+        .flat_map(|d| std::fs::read_dir(d.expect("entry").path()).expect("sub dir"))
+        .map(|f| f.expect("file").file_name().to_string_lossy().into_owned())
+        .collect();
+    for kind in ["code-", "component-", "source-"] {
+        assert!(
+            files.iter().any(|f| f.starts_with(kind)),
+            "{kind} in {files:?}"
+        );
+    }
+    drop(first);
+    let second = Engine::with_config(config()).expect("engine from the cache");
+    let again = second.compile(SOURCE).await.expect("compile");
+    assert_eq!(again.digest_hex(), compiled.digest_hex());
+    let report = again
+        .run(&example_input("m2m"), &Grants::default())
+        .await
+        .expect("run");
+    assert!(matches!(report.outcome, Outcome::Claims { .. }));
+    let _ = std::fs::remove_dir_all(&dir);
+}

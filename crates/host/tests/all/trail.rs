@@ -1,0 +1,298 @@
+//! The execution trail: one record per run, nothing secret in it, nothing a
+//! script can forge.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use claimscript::trail::{AuditSink, JsonLinesSink, RunRecord, TracingSink};
+use claimscript::{Engine, EngineConfig, FetchGrants, Grants, RunInput, TokenKind};
+use serde_json::{Value, json};
+
+use crate::server;
+
+/// Keeps every record, for the tests to look through.
+#[derive(Debug, Default)]
+struct Collect(Mutex<Vec<RunRecord>>);
+
+impl AuditSink for Collect {
+    fn record(&self, record: &RunRecord) {
+        if let Ok(mut records) = self.0.lock() {
+            records.push(record.clone());
+        }
+    }
+}
+
+/// Sends each record to every sink: the collector, a JSON-lines file and
+/// `tracing`.
+#[derive(Debug)]
+struct Fan(Vec<Arc<dyn AuditSink>>);
+
+impl AuditSink for Fan {
+    fn record(&self, record: &RunRecord) {
+        self.0.iter().for_each(|s| s.record(record));
+    }
+}
+
+struct Audited {
+    engine: Engine,
+    records: Arc<Collect>,
+    log: std::path::PathBuf,
+    traced: Arc<Mutex<Vec<u8>>>,
+}
+
+/// An engine whose runs are audited, shared by this module's tests (each
+/// test tells its records apart by the script's digest).
+fn audited() -> &'static Audited {
+    static AUDITED: OnceLock<Audited> = OnceLock::new();
+    AUDITED.get_or_init(|| {
+        let records = Arc::new(Collect::default());
+        let log =
+            std::env::temp_dir().join(format!("claimscript-trail-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let traced = Arc::new(Mutex::new(Vec::new()));
+        let writer = traced.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || TracedWriter(writer.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        let mut config = EngineConfig::default();
+        config.max_concurrent_runs = 16;
+        config.audit_sink = Some(Arc::new(Fan(vec![
+            records.clone(),
+            Arc::new(JsonLinesSink::open(&log).expect("log")),
+            Arc::new(TracingSink),
+        ])));
+        Audited {
+            engine: Engine::with_config(config).expect("engine"),
+            records,
+            log,
+            traced,
+        }
+    })
+}
+
+struct TracedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for TracedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut out) = self.0.lock() {
+            out.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Run `source` on the audited engine and return its one record.
+async fn record_of(source: &str, input: &RunInput, grants: &Grants) -> RunRecord {
+    let audited = audited();
+    let script = audited.engine.compile(source).await.expect("compile");
+    script.run(input, grants).await.expect("run");
+    let records = audited.records.0.lock().expect("records");
+    let mine: Vec<&RunRecord> = records
+        .iter()
+        .filter(|r| r.script == script.digest_hex())
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one record per run");
+    mine[0].clone()
+}
+
+fn logto(body: &str) -> String {
+    format!(
+        "const getCustomJwtClaims = async ({{ token, context, environmentVariables, api }}) => {{ {body} }};"
+    )
+}
+
+#[tokio::test]
+async fn one_record_per_outcome_kind() {
+    let input = crate::example_input("rbac");
+    let cases: [(&str, &str, Option<&str>); 8] = [
+        ("return { roles: ['a'], sub: 'x' };", "claims", None),
+        ("api.denyAccess('no entry');", "denied", None),
+        ("throw new Error('boom');", "error", Some("script")),
+        ("while (true) {}", "error", Some("fuel_exhausted")),
+        (
+            "return await new Promise(() => {});",
+            "error",
+            Some("pending"),
+        ),
+        ("return [1];", "error", Some("invalid_output")),
+        (
+            "return { big: 'x'.repeat(100000) };",
+            "error",
+            Some("output_too_large"),
+        ),
+        (
+            "const a = []; while (true) a.push(new Uint8Array(1 << 20));",
+            "error",
+            Some("memory"),
+        ),
+    ];
+    for (i, (body, outcome, kind)) in cases.into_iter().enumerate() {
+        // A distinct source per case: records are told apart by digest.
+        let source = format!("// case {i}\n{}", logto(body));
+        let record = record_of(&source, &input, &Grants::default()).await;
+        assert_eq!(record.outcome, outcome, "{body}");
+        assert_eq!(record.error_kind.map(|k| k.as_str()), kind, "{body}");
+        assert_eq!(record.token_kind, "access_token");
+        assert_eq!(record.style, "logto");
+        assert_eq!(record.source.len(), 64);
+        assert!(record.duration_us > 0 && record.fuel > 0, "{body}");
+        if outcome == "claims" {
+            assert_eq!(record.dropped_claims, ["sub"]);
+            assert_eq!(record.claims.access_token, 1);
+        }
+        if outcome == "denied" {
+            assert_eq!(
+                record.denial.as_ref().map(|d| d.message.as_str()),
+                Some("no entry")
+            );
+        }
+    }
+    let m2m = crate::example_input("m2m");
+    let record = record_of(&logto("return {};"), &m2m, &Grants::default()).await;
+    assert_eq!(record.token_kind, "client_credentials");
+}
+
+#[tokio::test]
+async fn records_fetches_and_environment_names_only() {
+    let server = server::start().await;
+    let input = crate::example_input("rbac")
+        .with_env("REGION", "eu")
+        .with_env("UNEXPOSED", "not for this script");
+    let grants = Grants::default()
+        .with_env_exposed(["REGION", "REPORTS_API_KEY"])
+        .with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
+    // The URL is the script's own text: were it built from the input, the
+    // record would show it redacted.
+    let record = record_of(
+        &logto(&format!(
+            "const r = await fetch('{}/text?q=1');\n\
+             environmentVariables.REGION; environmentVariables.UNEXPOSED;\n\
+             environmentVariables.NOPE; environmentVariables.NOPE2;\n\
+             await fetch('http://not-granted.example/x').catch(() => {{}});\n\
+             return {{ status: r.status }};",
+            server.base()
+        )),
+        &input,
+        &grants,
+    )
+    .await;
+    assert_eq!(
+        json!(record.env_read),
+        json!([{"name": "REGION", "exposed": true}, {"name": "UNEXPOSED", "exposed": false}])
+    );
+    assert_eq!(record.env_read_missing, 2);
+    assert_eq!(record.fetches.len(), 2);
+    assert_eq!(record.fetches[0].url, format!("{}/text", server.base()));
+    assert_eq!(record.fetches[0].status, Some(200));
+    assert!(
+        record.fetches[1]
+            .refused
+            .as_deref()
+            .is_some_and(|r| r.starts_with("not granted"))
+    );
+}
+
+/// Distinctive values planted everywhere a secret can come from.
+const SECRETS: [&str; 6] = [
+    "ENV-SECRET-9f3Kq2",
+    "HEADER-SECRET-Lm77Qz",
+    "CONTEXT-SECRET-Vt55Rw",
+    "TOKEN-SECRET-Hh41Ja",
+    "RESPONSE-SECRET-Zq81xP",
+    "BODY-SECRET-Pp09Yc",
+];
+
+#[tokio::test]
+async fn planted_secrets_never_reach_a_record_or_a_log_line() {
+    let server = server::start().await;
+    let mut token = json!({"sub": "usr_1", "jti": SECRETS[3]})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    token.insert("kind".into(), json!("AccessToken"));
+    let context = json!({"user": {"id": "usr_1", "customData": {"apiKey": SECRETS[2]}}});
+    let input = RunInput::new(TokenKind::AccessToken, token)
+        .with_context(context.as_object().cloned().unwrap_or_default())
+        .with_env("BASE", server.base())
+        .with_env("API_SECRET", SECRETS[0])
+        .with_env("AUTH", format!("Bearer {}", SECRETS[1]));
+    let grants =
+        Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
+    // Every way a script might leak them: logs, claims, errors, denial
+    // messages, URLs (path and query), headers, bodies, env names.
+    let leaks = [
+        "console.log(environmentVariables.API_SECRET, context.user.customData.apiKey, token.jti);\n\
+         console.error(JSON.stringify({ context, token, env: { ...environmentVariables } }));\n\
+         return { secret: environmentVariables.API_SECRET, ctx: context, tok: token };",
+        "api.denyAccess(`denied ${environmentVariables.API_SECRET} ${context.user.customData.apiKey} ${token.jti} ${environmentVariables.AUTH}`);",
+        "throw new Error(environmentVariables.API_SECRET + context.user.customData.apiKey);",
+        "const r = await fetch(`${environmentVariables.BASE}/secret`, { headers: { Authorization: environmentVariables.AUTH } });\n\
+         const body = await r.json();\n\
+         console.log(body.apiSecret);\n\
+         api.denyAccess('service said ' + body.apiSecret + ' and ' + environmentVariables.AUTH.split(' ')[1]);",
+        "const r = await fetch(`${environmentVariables.BASE}/echo/${environmentVariables.API_SECRET}/${context.user.customData.apiKey}?k=${token.jti}`, { method: 'POST', body: 'BODY-SECRET-Pp09Yc' });\n\
+         environmentVariables[environmentVariables.API_SECRET];\n\
+         api.denyAccess('echo ' + (await r.json()).body);",
+        "await fetch(`http://${environmentVariables.API_SECRET}.invalid/`).catch(() => {});\n\
+         return {};",
+    ];
+    let audited = audited();
+    for (i, body) in leaks.iter().enumerate() {
+        let source = format!("// leak {i}\n{}", logto(body));
+        let record = record_of(&source, &input, &grants).await;
+        // Case-insensitively: URL hosts come out lower-cased.
+        let text = serde_json::to_string(&record).expect("json").to_lowercase();
+        for secret in SECRETS {
+            assert!(
+                !text.contains(&secret.to_lowercase()),
+                "leak {i}: {secret} in {text}"
+            );
+        }
+    }
+    // The file and the tracing output, whole.
+    let log = std::fs::read_to_string(&audited.log)
+        .expect("log")
+        .to_lowercase();
+    let traced = String::from_utf8(audited.traced.lock().expect("traced").clone())
+        .expect("utf-8")
+        .to_lowercase();
+    for secret in SECRETS {
+        let secret = secret.to_lowercase();
+        assert!(!log.contains(&secret), "{secret} in the JSON-lines log");
+        assert!(!traced.contains(&secret), "{secret} in the tracing output");
+    }
+    assert!(
+        traced.contains("claims script run"),
+        "the tracing sink emitted events"
+    );
+    assert!(log.contains("[redacted]"), "what was scrubbed is marked");
+}
+
+#[tokio::test]
+async fn a_script_cannot_forge_a_record() {
+    let forged = r#"x"}\n{"time":"forged","outcome":"claims","script":"0000"}\n"#;
+    let source = logto(&format!(
+        "api.denyAccess({});",
+        json!(forged.replace("\\n", "\n"))
+    ));
+    let record = record_of(&source, &crate::example_input("rbac"), &Grants::default()).await;
+    assert_eq!(
+        record.denial.as_ref().map(|d| d.message.as_str()),
+        Some(forged.replace("\\n", "\n").as_str()),
+        "kept as the script's text"
+    );
+    // Every line of the log is one whole record.
+    let log = std::fs::read_to_string(&audited().log).expect("log");
+    for line in log.lines() {
+        let parsed: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_ne!(parsed["time"], "forged", "{line}");
+    }
+    assert!(
+        log.lines().any(|l| l.contains("forged")),
+        "the text is in the log, escaped"
+    );
+}

@@ -1,0 +1,11 @@
+// An Auth0 credentials-exchange Action (machine-to-machine), unchanged: the
+// client's tier from a secret into a namespaced claim; unknown clients denied.
+exports.onExecuteCredentialsExchange = async (event, api) => {
+  const tiers = JSON.parse(event.secrets.CLIENT_TIERS || '{}');
+  const tier = tiers[event.client.client_id];
+  if (!tier) {
+    api.access.deny('invalid_request', `Unknown client ${event.client.client_id}`);
+    return;
+  }
+  api.accessToken.setCustomClaim('https://acme.test/tier', tier);
+};

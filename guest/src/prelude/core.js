@@ -1,0 +1,163 @@
+// The runtime's core, evaluated once per script when it is loaded (so it is
+// part of every run's snapshot): `console`, the errors that end a run with a
+// kind, the script's environment variables, and the driver `lib.rs` calls.
+//
+// Every prelude file is one function of `native` (the Rust side: natives.rs
+// and web.rs) and `shared` (what the prelude files give each other). Nothing
+// here is reachable from a script except the globals it installs.
+(function (native, shared) {
+  'use strict';
+
+  // ---- console ----------------------------------------------------------
+
+  const MAX_LOG_CHARS = 16384;
+  const LEVELS = { debug: 0, info: 1, log: 2, warn: 3, error: 4 };
+
+  function describe(value) {
+    if (typeof value === 'string') return value;
+    if (value === undefined) return 'undefined';
+    if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
+    if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+    if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}\n${value.stack}` : `${value.name}: ${value.message}`;
+    if (value === null || typeof value !== 'object') return String(value);
+    try {
+      return JSON.stringify(value, (k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+    } catch (_) {
+      return Object.prototype.toString.call(value);
+    }
+  }
+
+  function format(args) {
+    let out = '';
+    for (let i = 0; i < args.length; i++) {
+      if (i) out += ' ';
+      out += describe(args[i]);
+      if (out.length > MAX_LOG_CHARS) break;
+    }
+    return out.length > MAX_LOG_CHARS ? out.slice(0, MAX_LOG_CHARS) : out;
+  }
+
+  const consoleObject = {};
+  for (const level of Object.keys(LEVELS)) {
+    const id = LEVELS[level];
+    consoleObject[level] = function (...args) { native.log(id, format(args)); };
+  }
+  consoleObject.trace = consoleObject.debug;
+  Object.defineProperty(globalThis, 'console', { value: Object.freeze(consoleObject), writable: true, configurable: true });
+  shared.logError = (message) => native.log(LEVELS.error, message);
+
+  // ---- errors that end a run with a specific kind -----------------------
+
+  // `lib.rs` maps `claimscriptKind` to the run's error kind.
+  class ClaimscriptError extends Error {
+    constructor(kind, message) {
+      super(message);
+      this.claimscriptKind = kind;
+    }
+  }
+  shared.ClaimscriptError = ClaimscriptError;
+  shared.unsupported = (what) => new ClaimscriptError('unsupported', what);
+
+  function isPlainObject(value) {
+    if (value === null || typeof value !== 'object') return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  }
+  shared.isPlainObject = isPlainObject;
+
+  shared.kindOf = function kindOf(value) {
+    if (value === null) return 'null';
+    if (Array.isArray(value)) return 'an array';
+    if (typeof value === 'object') return `an instance of ${(value.constructor && value.constructor.name) || 'a class'}`;
+    return `a ${typeof value}`;
+  };
+
+  // ---- environment variables --------------------------------------------
+
+  // A read-only view: each read asks the host, which records the names read
+  // (never the values). Made once, in the snapshot: every run starts from
+  // it, so nothing made here outlives a run.
+  function environmentVariables() {
+    const target = Object.create(null);
+    const read = (name) => (typeof name === 'string' ? native.envGet(name) : undefined);
+    return new Proxy(target, {
+      get: (_, name) => read(name),
+      has: (_, name) => read(name) !== undefined,
+      ownKeys: () => native.envNames(),
+      getOwnPropertyDescriptor: (_, name) => {
+        const value = read(name);
+        return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+      },
+      set: () => false,
+      defineProperty: () => false,
+      deleteProperty: () => false,
+    });
+  }
+  shared.environment = environmentVariables();
+
+  // ---- the driver -------------------------------------------------------
+
+  // QuickJS creates a builtin method the first time it is read. Read them
+  // all now, so that they are in the snapshot instead of being created
+  // again by every run that uses them.
+  function warmBuiltins() {
+    const seen = new Set();
+    const visit = (value, depth) => {
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+      if (seen.has(value) || depth > 3) return;
+      seen.add(value);
+      for (const key of Reflect.ownKeys(value)) {
+        const descriptor = Object.getOwnPropertyDescriptor(value, key);
+        if (descriptor && 'value' in descriptor) visit(descriptor.value, depth + 1);
+      }
+      visit(Object.getPrototypeOf(value), depth + 1);
+    };
+    visit(globalThis, 0);
+    for (const hidden of [async function () {}, function* () {}, async function* () {}, [][Symbol.iterator](), new Map().entries(), new Set().values(), ''[Symbol.iterator](), /x/[Symbol.matchAll]('')]) {
+      visit(Object.getPrototypeOf(hidden), 1);
+    }
+  }
+
+  let style;
+  let entries;
+  // The run's input and result stay referenced until the instance is thrown
+  // away: freeing them object by object would be work for nothing.
+  const keep = [];
+
+  shared.driver = {
+    warmBuiltins,
+    // A CommonJS script (Auth0, LoginRadius): run its body with `exports`,
+    // `require` and `module`, and return what it exported.
+    commonJs(body) {
+      const module = { exports: {} };
+      body.call(module.exports, module.exports, shared.require, module);
+      return module.exports;
+    },
+    // The script is evaluated: check it defines what its style needs.
+    setScript(name, found) {
+      style = shared.styles[name];
+      entries = style.check(found);
+      return Object.keys(entries);
+    },
+    // One run: the style calls the script and gives back
+    // `{ access, id, scopesAdded, scopesRemoved }`.
+    async run(kind, argument) {
+      keep.push(argument);
+      const result = await style.run(entries, kind, argument);
+      keep.push(result);
+      return result;
+    },
+    // The claims' JSON when the runtime's own writer declines (output.rs).
+    stringify(claims) {
+      try {
+        return JSON.stringify(claims);
+      } catch (e) {
+        throw new ClaimscriptError('invalid_output', `the claims are not JSON: ${e && e.message}`);
+      }
+    },
+    fetchHandles: () => shared.fetchHandles(),
+    deliver: (handle, ok, payload) => shared.deliver(handle, ok, payload),
+    nextTimerDelay: () => shared.nextTimerDelay(),
+    fireTimers: () => shared.fireTimers(),
+  };
+})

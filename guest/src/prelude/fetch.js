@@ -1,0 +1,683 @@
+// Web Crypto and the Fetch API: `crypto`, `Crypto`, `SubtleCrypto`,
+// `CryptoKey`, `Headers`, `Request`, `Response` and `fetch`.
+//
+// Evaluated once, at load time, after web.js (which installed DOMException,
+// AbortController, AbortSignal, URL, URLSearchParams, ...). `native` holds the
+// Rust calls; `shared` receives the event loop's hooks `fetchHandles` and
+// `deliver`.
+(function (native, shared) {
+  'use strict';
+
+  // Captured now, so that a script replacing these globals cannot affect us.
+  const { DOMException, AbortController, AbortSignal, URL, URLSearchParams, Promise } = globalThis;
+  const { parse: parseJson, stringify: stringifyJson } = JSON;
+
+  // ---- helpers ------------------------------------------------------------
+
+  // Passed by this file to the constructors that scripts may not call.
+  const INTERNAL = Symbol('internal');
+
+  function checkInternal(token) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+  }
+
+  function defineTag(Class) {
+    Object.defineProperty(Class.prototype, Symbol.toStringTag, { value: Class.name, configurable: true });
+  }
+
+  function install(name, value) {
+    Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+  }
+
+  // A WebIDL dictionary argument: undefined and null are an empty one.
+  function dictionary(value, what) {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' && typeof value !== 'function') throw new TypeError(`${what} must be an object`);
+    return value;
+  }
+
+  // A copy of a BufferSource's bytes, or null when `value` is not one.
+  function copyBytes(value) {
+    if (value instanceof ArrayBuffer) return value.slice(0);
+    if (ArrayBuffer.isView(value)) return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+    return null;
+  }
+
+  function bufferSource(value, what) {
+    const bytes = copyBytes(value);
+    if (bytes === null) throw new TypeError(`${what} must be an ArrayBuffer or an ArrayBufferView`);
+    return bytes;
+  }
+
+  // WHATWG "UTF-8 decode": replacement characters, and a leading BOM dropped.
+  function utf8Decode(buffer) {
+    const text = native.utf8Decode(buffer, false);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+
+  // ---- crypto -------------------------------------------------------------
+
+  const MAX_RANDOM_BYTES = 65536;
+  const INTEGER_ARRAYS = new Set([
+    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+    'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+  ]);
+  // %TypedArray%.prototype[@@toStringTag]: the array's type name, or
+  // undefined for anything that is not a typed array.
+  const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+
+  const HASHES = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
+  const KEY_USAGES = ['encrypt', 'decrypt', 'sign', 'verify', 'deriveKey', 'deriveBits', 'wrapKey', 'unwrapKey'];
+  const HMAC_USAGES = ['sign', 'verify'];
+
+  function getRandomValues(array) {
+    if (!ArrayBuffer.isView(array)) throw new TypeError('getRandomValues: argument must be an integer typed array');
+    if (!INTEGER_ARRAYS.has(typedArrayName.call(array))) {
+      throw new DOMException('getRandomValues: argument must be an integer typed array', 'TypeMismatchError');
+    }
+    const length = array.byteLength;
+    if (length > MAX_RANDOM_BYTES) {
+      throw new DOMException(`getRandomValues: ${length} bytes requested, at most ${MAX_RANDOM_BYTES} allowed`, 'QuotaExceededError');
+    }
+    if (length > 0) new Uint8Array(array.buffer, array.byteOffset, length).set(new Uint8Array(native.randomBytes(length)));
+    return array;
+  }
+
+  function randomUUID() {
+    const bytes = new Uint8Array(native.randomBytes(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // "Normalize an algorithm": the canonical spelling of its name among
+  // `supported` (matched case-insensitively), and the dictionary it came in.
+  function normalizeAlgorithm(algorithm, supported) {
+    const params = typeof algorithm === 'object' && algorithm !== null ? algorithm : { name: String(algorithm) };
+    if (params.name === undefined) throw new TypeError('Algorithm: name is required');
+    const wanted = String(params.name).toUpperCase();
+    const name = supported.find((candidate) => candidate.toUpperCase() === wanted);
+    if (name === undefined) throw new DOMException(`Unrecognized or unsupported algorithm: ${params.name}`, 'NotSupportedError');
+    return { name, params };
+  }
+
+  function hmacUsages(usages) {
+    if (usages === null || typeof usages !== 'object' || typeof usages[Symbol.iterator] !== 'function') {
+      throw new TypeError('importKey: keyUsages must be a sequence');
+    }
+    const list = Array.from(usages, String);
+    for (const usage of list) {
+      if (!KEY_USAGES.includes(usage)) throw new TypeError(`importKey: '${usage}' is not a KeyUsage`);
+      if (!HMAC_USAGES.includes(usage)) throw new DOMException(`importKey: an HMAC key cannot be used to ${usage}`, 'SyntaxError');
+    }
+    return HMAC_USAGES.filter((usage) => list.includes(usage));
+  }
+
+  // The key length in bits: the key data's, or the `length` asked for, which
+  // may only drop bits from the last byte.
+  function hmacLength(requested, bytes) {
+    const available = bytes.byteLength * 8;
+    if (available === 0) throw new DOMException('importKey: the key is empty', 'DataError');
+    if (requested === undefined) return available;
+    const length = Number(requested);
+    if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) throw new TypeError('importKey: length must be an unsigned long');
+    if (length > available || length <= available - 8) {
+      throw new DOMException(`importKey: length ${length} does not match ${available} bits of key data`, 'DataError');
+    }
+    return length;
+  }
+
+  let keyInternals;
+
+  class CryptoKey {
+    #extractable;
+    #algorithm;
+    #usages;
+    #internals;
+
+    constructor(token = undefined, internals = undefined) {
+      checkInternal(token);
+      this.#internals = internals;
+      this.#extractable = internals.extractable;
+      this.#algorithm = { name: 'HMAC', hash: { name: internals.hash }, length: internals.length };
+      this.#usages = [...internals.usages];
+    }
+    get type() { return 'secret'; }
+    get extractable() { return this.#extractable; }
+    get algorithm() { return this.#algorithm; }
+    get usages() { return this.#usages; }
+
+    static {
+      keyInternals = (key) => {
+        if (!(key !== null && typeof key === 'object' && #internals in key)) throw new TypeError('key must be a CryptoKey');
+        return key.#internals;
+      };
+    }
+  }
+
+  // The HMAC key to `sign` or `verify` with.
+  function hmacKey(algorithm, key, usage) {
+    normalizeAlgorithm(algorithm, ['HMAC']);
+    const internals = keyInternals(key);
+    if (!internals.usages.includes(usage)) throw new DOMException(`key cannot be used to ${usage}`, 'InvalidAccessError');
+    return internals;
+  }
+
+  class SubtleCrypto {
+    constructor(token = undefined) { checkInternal(token); }
+
+    async digest(algorithm, data) {
+      const { name } = normalizeAlgorithm(algorithm, HASHES);
+      return native.digest(name, bufferSource(data, 'digest: data'));
+    }
+
+    async importKey(format, keyData, algorithm, extractable, keyUsages) {
+      const { params } = normalizeAlgorithm(algorithm, ['HMAC']);
+      if (params.hash === undefined) throw new TypeError('importKey: HMAC needs a hash');
+      const hash = normalizeAlgorithm(params.hash, HASHES).name;
+      const usages = hmacUsages(keyUsages);
+      if (String(format) !== 'raw') throw new DOMException(`importKey: unsupported key format ${format}`, 'NotSupportedError');
+      const bytes = bufferSource(keyData, 'importKey: keyData');
+      const length = hmacLength(params.length, bytes);
+      if (usages.length === 0) throw new DOMException('importKey: a secret key needs at least one usage', 'SyntaxError');
+      return new CryptoKey(INTERNAL, { extractable: Boolean(extractable), hash, length, usages, bytes });
+    }
+
+    async exportKey(format, key) {
+      const internals = keyInternals(key);
+      if (String(format) !== 'raw') throw new DOMException(`exportKey: unsupported key format ${format}`, 'NotSupportedError');
+      if (!internals.extractable) throw new DOMException('exportKey: the key is not extractable', 'InvalidAccessError');
+      return internals.bytes.slice(0);
+    }
+
+    async sign(algorithm, key, data) {
+      const bytes = bufferSource(data, 'sign: data');
+      const { hash, bytes: secret } = hmacKey(algorithm, key, 'sign');
+      return native.hmac(hash, secret, bytes);
+    }
+
+    async verify(algorithm, key, signature, data) {
+      const expected = bufferSource(signature, 'verify: signature');
+      const bytes = bufferSource(data, 'verify: data');
+      const { hash, bytes: secret } = hmacKey(algorithm, key, 'verify');
+      const actual = native.hmac(hash, secret, bytes);
+      // Lengths are public (the hash's output size); only contents are compared in constant time.
+      return actual.byteLength === expected.byteLength && native.timingSafeEqual(actual, expected);
+    }
+  }
+
+  const subtle = new SubtleCrypto(INTERNAL);
+
+  class Crypto {
+    constructor(token = undefined) { checkInternal(token); }
+    get subtle() { return subtle; }
+    getRandomValues(array) { return getRandomValues(array); }
+    randomUUID() { return randomUUID(); }
+  }
+
+  for (const Class of [CryptoKey, SubtleCrypto, Crypto]) defineTag(Class);
+  install('crypto', new Crypto(INTERNAL));
+  install('Crypto', Crypto);
+  install('SubtleCrypto', SubtleCrypto);
+  install('CryptoKey', CryptoKey);
+
+  // ---- Headers ------------------------------------------------------------
+
+  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+  function headerName(name) {
+    name = String(name);
+    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: '${name}'`);
+    return name.toLowerCase();
+  }
+
+  // A ByteString, stripped of surrounding HTTP whitespace, without NUL, CR or LF.
+  function headerValue(value) {
+    value = String(value);
+    if (/[^\x00-\xff]/.test(value)) throw new TypeError('Invalid header value: not a ByteString');
+    value = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    if (/[\0\r\n]/.test(value)) throw new TypeError('Invalid header value: NUL, CR or LF');
+    return value;
+  }
+
+  let headerEntries;
+  let lockHeaders;
+  let copyHeaders;
+
+  class Headers {
+    // The header list: [lower-cased name, value] pairs in insertion order.
+    #list = [];
+    // Responses made by fetch, error() and redirect() have immutable headers.
+    #immutable = false;
+
+    constructor(init = undefined) {
+      if (init === undefined || init === null) return;
+      if (typeof init !== 'object' && typeof init !== 'function') {
+        throw new TypeError('Headers: init must be an object, an iterable of pairs or Headers');
+      }
+      if (#list in init) {
+        this.#list = init.#list.map(([name, value]) => [name, value]);
+      } else if (typeof init[Symbol.iterator] === 'function') {
+        for (const pair of init) {
+          const entry = Array.from(pair);
+          if (entry.length !== 2) throw new TypeError('Headers: each pair must have exactly two items');
+          this.#add(entry[0], entry[1]);
+        }
+      } else {
+        for (const key of Object.keys(init)) this.#add(key, init[key]);
+      }
+    }
+
+    #checkMutable() {
+      if (this.#immutable) throw new TypeError('Headers are immutable');
+    }
+
+    #add(name, value) {
+      this.#list.push([headerName(name), headerValue(value)]);
+    }
+
+    append(name, value) {
+      this.#checkMutable();
+      this.#add(name, value);
+    }
+
+    set(name, value) {
+      this.#checkMutable();
+      const key = headerName(name);
+      const v = headerValue(value);
+      const index = this.#list.findIndex(([n]) => n === key);
+      if (index < 0) {
+        this.#list.push([key, v]);
+      } else {
+        this.#list[index] = [key, v];
+        this.#list = this.#list.filter(([n], i) => n !== key || i === index);
+      }
+    }
+
+    delete(name) {
+      this.#checkMutable();
+      const key = headerName(name);
+      this.#list = this.#list.filter(([n]) => n !== key);
+    }
+
+    #valuesOf(key) {
+      return this.#list.filter(([n]) => n === key).map(([, v]) => v);
+    }
+
+    get(name) {
+      const values = this.#valuesOf(headerName(name));
+      return values.length === 0 ? null : values.join(', ');
+    }
+
+    has(name) {
+      const key = headerName(name);
+      return this.#list.some(([n]) => n === key);
+    }
+
+    getSetCookie() {
+      return this.#valuesOf('set-cookie');
+    }
+
+    // "Sort and combine": by name, one entry per name with its values joined
+    // by ", ", except set-cookie whose values stay separate entries.
+    #sorted() {
+      const names = [...new Set(this.#list.map(([n]) => n))].sort();
+      const out = [];
+      for (const name of names) {
+        const values = this.#valuesOf(name);
+        if (name === 'set-cookie') {
+          for (const value of values) out.push([name, value]);
+        } else {
+          out.push([name, values.join(', ')]);
+        }
+      }
+      return out;
+    }
+
+    // Iteration walks a snapshot taken when it starts.
+    *entries() { yield* this.#sorted(); }
+    *keys() { for (const [name] of this.#sorted()) yield name; }
+    *values() { for (const [, value] of this.#sorted()) yield value; }
+
+    forEach(callback, thisArg = undefined) {
+      if (typeof callback !== 'function') throw new TypeError('Headers.forEach: callback must be a function');
+      for (const [name, value] of this.#sorted()) callback.call(thisArg, value, name, this);
+    }
+
+    static {
+      headerEntries = (headers) => headers.#sorted();
+      lockHeaders = (headers) => { headers.#immutable = true; return headers; };
+      // A copy with the same guard, for Response.clone().
+      copyHeaders = (headers) => {
+        const copy = new Headers(headers);
+        copy.#immutable = headers.#immutable;
+        return copy;
+      };
+    }
+  }
+
+  Object.defineProperty(Headers.prototype, Symbol.iterator, { value: Headers.prototype.entries, writable: true, configurable: true });
+  defineTag(Headers);
+  install('Headers', Headers);
+
+  // ---- Body (shared by Request and Response) -----------------------------
+
+  const TEXT_PLAIN = 'text/plain;charset=UTF-8';
+  const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
+
+  // "Extract a body": null for no body, else its bytes and default content type.
+  // Like WebIDL's BodyInit union, anything else is converted to a string.
+  function extractBody(body) {
+    if (body === undefined || body === null) return null;
+    const bytes = copyBytes(body);
+    if (bytes !== null) return { bytes, type: null };
+    if (body instanceof URLSearchParams) return { bytes: native.utf8Encode(body.toString()), type: FORM_URLENCODED };
+    return { bytes: native.utf8Encode(String(body)), type: TEXT_PLAIN };
+  }
+
+  function setDefaultContentType(headers, extracted) {
+    if (extracted !== null && extracted.type !== null && !headers.has('content-type')) {
+      headers.set('content-type', extracted.type);
+    }
+  }
+
+  let peekBody;
+  let takeBody;
+  let cloneBody;
+  let adoptBody;
+
+  // The body mixin, as a base class that is not exposed. The body is held as
+  // bytes: ReadableStream does not exist here, so `body` is always null and
+  // the content is read with arrayBuffer(), bytes(), text() or json().
+  class Body {
+    // An ArrayBuffer, or null for no body.
+    #bytes;
+    #used = false;
+
+    constructor(bytes) { this.#bytes = bytes; }
+
+    get body() { return null; }
+    get bodyUsed() { return this.#used; }
+
+    // "Consume body": a null body reads as empty and can be read again.
+    #consume() {
+      const bytes = this.#bytes;
+      if (bytes === null) return new ArrayBuffer(0);
+      if (this.#used) throw new TypeError('Body has already been consumed');
+      this.#used = true;
+      this.#bytes = new ArrayBuffer(0);
+      return bytes;
+    }
+
+    async arrayBuffer() { return this.#consume(); }
+    async bytes() { return new Uint8Array(this.#consume()); }
+    async text() { return utf8Decode(this.#consume()); }
+    async json() { return parseJson(utf8Decode(this.#consume())); }
+
+    static {
+      // The bytes (null for no body) without reading them.
+      peekBody = (owner) => owner.#bytes;
+      // The bytes, handed over to a new owner: `owner`'s body becomes used.
+      takeBody = (owner) => (owner.#bytes === null ? null : owner.#consume());
+      // A copy of the bytes, for clone().
+      cloneBody = (owner) => {
+        if (owner.#used) throw new TypeError('Body has already been consumed');
+        return owner.#bytes === null ? null : owner.#bytes.slice(0);
+      };
+      adoptBody = (owner, bytes) => { owner.#bytes = bytes; };
+    }
+  }
+
+  // ---- Request ------------------------------------------------------------
+
+  const FORBIDDEN_METHODS = ['CONNECT', 'TRACE', 'TRACK'];
+  // Upper-cased whatever their case. PATCH is not in the Fetch standard's list.
+  const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+
+  function requestMethod(value) {
+    const method = String(value);
+    if (!TOKEN.test(method)) throw new TypeError(`Invalid method: '${method}'`);
+    const upper = method.toUpperCase();
+    if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`Forbidden method: ${method}`);
+    return NORMALIZED_METHODS.includes(upper) ? upper : method;
+  }
+
+  // There is no base URL to resolve against: URLs must be absolute.
+  function absoluteUrl(value, what) {
+    try {
+      return new URL(String(value));
+    } catch (_) {
+      throw new TypeError(`${what}: '${value}' is not an absolute URL`);
+    }
+  }
+
+  function requestSignal(value) {
+    if (value !== null && !(value instanceof AbortSignal)) throw new TypeError('Request: signal must be an AbortSignal');
+    return value;
+  }
+
+  let requestParts;
+
+  class Request extends Body {
+    #url;
+    #method;
+    #headers;
+    #signal;
+
+    constructor(input, init = undefined) {
+      const source = input !== null && typeof input === 'object' && #url in input ? input : null;
+      const options = dictionary(init, 'RequestInit');
+      let url;
+      if (source !== null) {
+        url = source.#url;
+      } else {
+        const parsed = absoluteUrl(input, 'Request');
+        if (parsed.username !== '' || parsed.password !== '') throw new TypeError('Request: the URL must not include credentials');
+        url = parsed.href;
+      }
+      const method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
+      const headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
+      let signal = source !== null ? source.#signal : null;
+      if (options.signal !== undefined) signal = requestSignal(options.signal);
+      if (options.redirect !== undefined && String(options.redirect) !== 'follow') {
+        throw new TypeError(`Request: redirect '${options.redirect}' is not supported, only 'follow'`);
+      }
+      const extracted = extractBody(options.body);
+      const inputBody = source !== null ? peekBody(source) : null;
+      if ((extracted !== null || inputBody !== null) && (method === 'GET' || method === 'HEAD')) {
+        throw new TypeError(`Request: a ${method} request cannot have a body`);
+      }
+      setDefaultContentType(headers, extracted);
+      // Without a body of its own, the request takes over `input`'s, which becomes used.
+      super(extracted !== null ? extracted.bytes : source !== null ? takeBody(source) : null);
+      this.#url = url;
+      this.#method = method;
+      this.#headers = headers;
+      this.#signal = signal !== null ? signal : new AbortController().signal;
+    }
+
+    get url() { return this.#url; }
+    get method() { return this.#method; }
+    get headers() { return this.#headers; }
+    get signal() { return this.#signal; }
+    get redirect() { return 'follow'; }
+
+    clone() {
+      const bytes = cloneBody(this);
+      const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, signal: this.#signal });
+      adoptBody(copy, bytes);
+      return copy;
+    }
+
+    static {
+      requestParts = (request) => ({ url: request.#url, method: request.#method, headers: request.#headers, signal: request.#signal });
+    }
+  }
+
+  defineTag(Request);
+  install('Request', Request);
+
+  // ---- Response -----------------------------------------------------------
+
+  const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+  const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+  const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+  let fetchedResponse;
+
+  class Response extends Body {
+    #type;
+    #url;
+    #redirected;
+    #status;
+    #statusText;
+    #headers;
+
+    constructor(body = null, init = undefined) {
+      const extracted = extractBody(body);
+      super(extracted !== null ? extracted.bytes : null);
+      this.#initialize(init, extracted);
+    }
+
+    // "Initialize a response" from a ResponseInit and an extracted body.
+    #initialize(init, extracted) {
+      const options = dictionary(init, 'ResponseInit');
+      const status = options.status === undefined ? 200 : Math.trunc(Number(options.status));
+      if (!(status >= 200 && status <= 599)) throw new RangeError(`Response: status ${options.status} is not in the range 200 to 599`);
+      const statusText = options.statusText === undefined ? '' : String(options.statusText);
+      if (!REASON_PHRASE.test(statusText)) throw new TypeError('Response: invalid statusText');
+      const headers = new Headers(options.headers);
+      if (extracted !== null && NULL_BODY_STATUSES.includes(status)) throw new TypeError(`Response: a ${status} response cannot have a body`);
+      setDefaultContentType(headers, extracted);
+      this.#type = 'default';
+      this.#url = '';
+      this.#redirected = false;
+      this.#status = status;
+      this.#statusText = statusText;
+      this.#headers = headers;
+    }
+
+    // A response made by this file, skipping the checks on scripts' input.
+    static #create(bytes, { status, statusText = '', headers, type = 'default', url = '', redirected = false }) {
+      const response = new Response();
+      adoptBody(response, bytes);
+      response.#type = type;
+      response.#url = url;
+      response.#redirected = redirected;
+      response.#status = status;
+      response.#statusText = statusText;
+      response.#headers = headers;
+      return response;
+    }
+
+    static error() {
+      return Response.#create(null, { status: 0, headers: lockHeaders(new Headers()), type: 'error' });
+    }
+
+    static redirect(url, status = 302) {
+      const location = absoluteUrl(url, 'Response.redirect').href;
+      const code = Math.trunc(Number(status));
+      if (!REDIRECT_STATUSES.includes(code)) throw new RangeError(`Response.redirect: ${status} is not a redirect status`);
+      return Response.#create(null, { status: code, headers: lockHeaders(new Headers([['location', location]])) });
+    }
+
+    static json(data, init = undefined) {
+      const text = stringifyJson(data);
+      if (text === undefined) throw new TypeError('Response.json: the data cannot be serialized to JSON');
+      const extracted = { bytes: native.utf8Encode(text), type: 'application/json' };
+      const response = new Response();
+      adoptBody(response, extracted.bytes);
+      response.#initialize(init, extracted);
+      return response;
+    }
+
+    get type() { return this.#type; }
+    get url() { return this.#url; }
+    get redirected() { return this.#redirected; }
+    get status() { return this.#status; }
+    get ok() { return this.#status >= 200 && this.#status <= 299; }
+    get statusText() { return this.#statusText; }
+    get headers() { return this.#headers; }
+
+    clone() {
+      return Response.#create(cloneBody(this), {
+        status: this.#status,
+        statusText: this.#statusText,
+        headers: copyHeaders(this.#headers),
+        type: this.#type,
+        url: this.#url,
+        redirected: this.#redirected,
+      });
+    }
+
+    static {
+      // The response to a fetch, from the host's payload.
+      fetchedResponse = (payload) => {
+        const status = Number(payload.status);
+        return Response.#create(NULL_BODY_STATUSES.includes(status) ? null : payload.body, {
+          status,
+          statusText: String(payload.statusText),
+          headers: lockHeaders(new Headers(payload.headers)),
+          type: 'basic',
+          url: String(payload.url),
+          redirected: Boolean(payload.redirected),
+        });
+      };
+    }
+  }
+
+  defineTag(Response);
+  install('Response', Response);
+
+  // ---- fetch --------------------------------------------------------------
+
+  // Requests in flight, by handle: { resolve, reject, stop } until settled.
+  const pending = new Map();
+
+  function fetch(input, init = undefined) {
+    return new Promise((resolve, reject) => {
+      const request = new Request(input, init);
+      const { url, method, headers, signal } = requestParts(request);
+      if (signal.aborted) throw signal.reason;
+      const body = takeBody(request);
+      const handle = native.fetchStart(method, url, headerEntries(headers), body !== null ? body : undefined);
+      const onAbort = () => {
+        native.fetchCancel(handle);
+        finish(handle).reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort);
+      pending.set(handle, { resolve, reject, stop: () => signal.removeEventListener('abort', onAbort) });
+    });
+  }
+
+  // The waiter for `handle`, taken out of `pending`; undefined if not there.
+  function finish(handle) {
+    const waiter = pending.get(handle);
+    if (waiter !== undefined) {
+      pending.delete(handle);
+      waiter.stop();
+    }
+    return waiter;
+  }
+
+  shared.fetchHandles = () => [...pending.keys()];
+
+  // A request finished: `payload` is the response when `ok`, else the reason
+  // it failed. Requests aborted meanwhile are no longer in `pending`.
+  shared.deliver = (handle, ok, payload) => {
+    const waiter = finish(handle);
+    if (waiter === undefined) return;
+    if (!ok) {
+      waiter.reject(new TypeError(`fetch failed: ${payload}`));
+      return;
+    }
+    try {
+      waiter.resolve(fetchedResponse(payload));
+    } catch (error) {
+      waiter.reject(error);
+    }
+  };
+
+  install('fetch', fetch);
+})

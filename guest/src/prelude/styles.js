@@ -1,0 +1,293 @@
+// The three calling conventions a script can follow, and `require` for the
+// CommonJS ones. Each style has `check(found)`, which takes what the script
+// defined and returns its entry functions (or throws `missing_function`),
+// and `run(entries, kind, argument)`, which calls the script and returns
+// `{ access, id, scopesAdded, scopesRemoved }`: the access-token claims, the
+// ID-token claims (undefined when none were set) and scope changes.
+//
+// The argument (Logto's `{token, context}`, Auth0's `event`, LoginRadius's
+// `lrObject`) is built by the host from the run's input; secrets and the
+// APIs are added here.
+(function (native, shared) {
+  'use strict';
+
+  const { ClaimscriptError, isPlainObject, kindOf, unsupported, environment } = shared;
+  // Captured now: a script that replaces these globals does not change the
+  // shims built on them.
+  const { fetch, Headers, URL, AbortSignal } = globalThis;
+
+  const missing = (message) => new ClaimscriptError('missing_function', message);
+
+  class AccessDeniedError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = 'AccessDeniedError';
+    }
+  }
+
+  // Claims set one at a time (Auth0's and LoginRadius's `setCustomClaim`).
+  function claimsRecorder() {
+    const access = {};
+    let id;
+    const scopesAdded = [];
+    const scopesRemoved = [];
+    const claimName = (name) => {
+      if (typeof name !== 'string' || name === '') {
+        throw new TypeError('setCustomClaim(name, value): the name must be a non-empty string');
+      }
+      return name;
+    };
+    const scopeName = (scope) => {
+      if (typeof scope !== 'string' || scope === '' || /\s/.test(scope)) {
+        throw new TypeError('the scope must be a non-empty string without spaces');
+      }
+      return scope;
+    };
+    return {
+      setAccess(name, value) { access[claimName(name)] = value; },
+      setId(name, value) { (id || (id = {}))[claimName(name)] = value; },
+      addScope(scope) {
+        scope = scopeName(scope);
+        const i = scopesRemoved.indexOf(scope);
+        if (i >= 0) scopesRemoved.splice(i, 1);
+        if (!scopesAdded.includes(scope)) scopesAdded.push(scope);
+      },
+      removeScope(scope) {
+        scope = scopeName(scope);
+        const i = scopesAdded.indexOf(scope);
+        if (i >= 0) scopesAdded.splice(i, 1);
+        if (!scopesRemoved.includes(scope)) scopesRemoved.push(scope);
+      },
+      result() { return { access, id, scopesAdded, scopesRemoved }; },
+    };
+  }
+
+  // An API object whose members outside the supported set throw
+  // `unsupported` when used, naming what is supported instead.
+  function api(members, unsupportedNames, supported) {
+    const object = {};
+    for (const [name, value] of Object.entries(members)) {
+      object[name] = Object.freeze(value);
+    }
+    for (const name of unsupportedNames) {
+      Object.defineProperty(object, name, {
+        get() {
+          throw unsupported(`api.${name} is not supported by Claimscript (supported: ${supported})`);
+        },
+        enumerable: false,
+      });
+    }
+    return Object.freeze(object);
+  }
+
+  // ---- Logto ------------------------------------------------------------
+
+  const logtoApi = Object.freeze({
+    denyAccess(message) {
+      const text = message === undefined ? 'Access denied' : String(message);
+      native.deny(text, undefined, undefined);
+      throw new AccessDeniedError(text);
+    },
+  });
+
+  const logto = {
+    check(found) {
+      if (typeof found.getCustomJwtClaims !== 'function') {
+        throw missing('the script does not define a function named `getCustomJwtClaims` '
+          + '(declare it with const/let/var, as a function, or export it)');
+      }
+      return { getCustomJwtClaims: found.getCustomJwtClaims };
+    },
+    async run(entries, kind, payload) {
+      payload.environmentVariables = environment;
+      payload.api = logtoApi;
+      const result = await entries.getCustomJwtClaims(payload);
+      if (!isPlainObject(result)) {
+        throw new ClaimscriptError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(result)}`);
+      }
+      return { access: result, id: undefined, scopesAdded: [], scopesRemoved: [] };
+    },
+  };
+
+  // ---- Auth0 Actions ----------------------------------------------------
+
+  const AUTH0_TRIGGERS = {
+    AccessToken: 'onExecutePostLogin',
+    ClientCredentials: 'onExecuteCredentialsExchange',
+  };
+  // Members of Auth0's `api` objects that Claimscript does not provide.
+  const AUTH0_POST_LOGIN_UNSUPPORTED = [
+    'authentication', 'cache', 'multifactor', 'prompt', 'redirect', 'refreshToken',
+    'rules', 'samlResponse', 'session', 'transaction', 'user', 'validation',
+  ];
+  const AUTH0_M2M_DENY_CODES = ['invalid_scope', 'invalid_request', 'server_error'];
+
+  function postLoginApi(recorder) {
+    return api({
+      access: {
+        deny(reason) {
+          native.deny(reason === undefined ? 'Access denied' : String(reason), undefined, undefined);
+        },
+      },
+      accessToken: {
+        setCustomClaim: recorder.setAccess,
+        addScope: recorder.addScope,
+        removeScope: recorder.removeScope,
+      },
+      idToken: { setCustomClaim: recorder.setId },
+    }, AUTH0_POST_LOGIN_UNSUPPORTED, 'api.access.deny, api.accessToken.setCustomClaim/addScope/removeScope, api.idToken.setCustomClaim');
+  }
+
+  function credentialsExchangeApi(recorder) {
+    return api({
+      access: {
+        deny(code, reason) {
+          if (!AUTH0_M2M_DENY_CODES.includes(code)) {
+            throw new TypeError(`api.access.deny(code, reason): code must be one of ${AUTH0_M2M_DENY_CODES.join(', ')}`);
+          }
+          native.deny(reason === undefined ? 'Access denied' : String(reason), code, undefined);
+        },
+      },
+      accessToken: { setCustomClaim: recorder.setAccess },
+    }, ['cache'], 'api.access.deny, api.accessToken.setCustomClaim');
+  }
+
+  const auth0 = {
+    check(found) {
+      const entries = {};
+      for (const name of Object.values(AUTH0_TRIGGERS)) {
+        if (typeof found[name] === 'function') entries[name] = found[name];
+      }
+      if (Object.keys(entries).length === 0) {
+        throw missing('the Auth0 script exports neither onExecutePostLogin nor onExecuteCredentialsExchange '
+          + '(exports.onExecutePostLogin = async (event, api) => { ... })');
+      }
+      return entries;
+    },
+    async run(entries, kind, event) {
+      const trigger = AUTH0_TRIGGERS[kind];
+      if (!entries[trigger]) {
+        const token = kind === 'AccessToken' ? 'a user access token' : 'a client-credentials token';
+        throw missing(`the Auth0 script does not export ${trigger}, which runs for ${token}`);
+      }
+      const recorder = claimsRecorder();
+      event.secrets = environment;
+      const actionApi = kind === 'AccessToken' ? postLoginApi(recorder) : credentialsExchangeApi(recorder);
+      await entries[trigger](event, actionApi);
+      return recorder.result();
+    },
+  };
+
+  // ---- LoginRadius Identity Orchestration ----------------------------------
+
+  const loginradius = {
+    check(found) {
+      if (typeof found.execute !== 'function') {
+        throw missing('the LoginRadius script does not export execute '
+          + '(exports.execute = async (lrObject, hook) => { ... })');
+      }
+      return { execute: found.execute };
+    },
+    async run(entries, kind, lrObject) {
+      const recorder = claimsRecorder();
+      const hook = Object.freeze({
+        accessToken: Object.freeze({ setCustomClaim: recorder.setAccess }),
+        idToken: Object.freeze({ setCustomClaim: recorder.setId }),
+        // Blocks issuance like a denial, keeping LoginRadius's code and title.
+        setError(code, title, message) {
+          const text = message ?? title ?? 'Access denied';
+          native.deny(String(text), code == null ? undefined : String(code), title == null ? undefined : String(title));
+        },
+        // Not LoginRadius's: the run's environment variables, for API keys.
+        secrets: environment,
+      });
+      await entries.execute(lrObject, hook);
+      return recorder.result();
+    },
+  };
+
+  shared.styles = { logto, auth0, loginradius };
+
+  // ---- require and the axios shim -----------------------------------------
+
+  // `axios` as a thin layer over `fetch`: the request goes through the same
+  // grants and address guard. Responses are `{ data, status, statusText,
+  // headers, config }`; a status outside 2xx rejects with an AxiosError-like
+  // error carrying `response`, as axios does.
+  function createAxios(defaults) {
+    async function request(config) {
+      config = { ...defaults, ...config, headers: { ...(defaults.headers || {}), ...(config.headers || {}) } };
+      const method = String(config.method || 'get').toUpperCase();
+      let url = String(config.url);
+      if (config.baseURL && !/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        url = `${String(config.baseURL).replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+      }
+      if (config.params) {
+        const target = new URL(url);
+        for (const [name, value] of Object.entries(config.params)) {
+          if (value !== undefined && value !== null) target.searchParams.append(name, String(value));
+        }
+        url = target.href;
+      }
+      const headers = new Headers(config.headers);
+      let body = config.data;
+      if (body !== undefined && body !== null && typeof body === 'object'
+          && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)
+          && !(typeof URLSearchParams === 'function' && body instanceof URLSearchParams)) {
+        body = JSON.stringify(body);
+        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      }
+      if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain, */*');
+      const init = { method, headers, body: body === null ? undefined : body };
+      if (config.signal) init.signal = config.signal;
+      else if (config.timeout) init.signal = AbortSignal.timeout(config.timeout);
+      const response = await fetch(url, init);
+      const text = await response.text();
+      let data = text;
+      if (config.responseType !== 'text' && text !== '') {
+        try { data = JSON.parse(text); } catch (_) { data = text; }
+      }
+      const result = {
+        data,
+        status: response.status,
+        statusText: response.statusText,
+        headers: Object.fromEntries(response.headers),
+        config,
+        request: {},
+      };
+      const validate = config.validateStatus === undefined ? (s) => s >= 200 && s < 300 : config.validateStatus;
+      if (validate && !validate(response.status)) {
+        const error = new Error(`Request failed with status code ${response.status}`);
+        error.name = 'AxiosError';
+        error.code = response.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST';
+        error.isAxiosError = true;
+        error.config = config;
+        error.response = result;
+        throw error;
+      }
+      return result;
+    }
+    const instance = (urlOrConfig, config) => (typeof urlOrConfig === 'string'
+      ? request({ ...config, url: urlOrConfig })
+      : request(urlOrConfig));
+    instance.request = request;
+    for (const method of ['get', 'delete', 'head', 'options']) {
+      instance[method] = (url, config) => request({ ...config, method, url });
+    }
+    for (const method of ['post', 'put', 'patch']) {
+      instance[method] = (url, data, config) => request({ ...config, method, url, data });
+    }
+    instance.create = (more) => createAxios({ ...defaults, ...more });
+    instance.isAxiosError = (error) => Boolean(error && error.isAxiosError);
+    instance.defaults = defaults;
+    return instance;
+  }
+  const axios = createAxios({ headers: {} });
+
+  // The only package a script may require. Other names are found when the
+  // script is compiled (source.rs); a computed name fails here.
+  shared.require = function require(name) {
+    if (name === 'axios') return axios;
+    throw unsupported(`require('${name}'): packages are not available in Claimscript; only 'axios' is (a shim over fetch)`);
+  };
+})

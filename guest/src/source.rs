@@ -1,0 +1,199 @@
+//! What can be learned from a script's source before it runs: its style,
+//! the packages it `require`s and the provider APIs it uses that this
+//! runtime does not have. A small scanner skips comments, strings and
+//! template literals, so that text inside them is never mistaken for code.
+
+use crate::claimscript::script::types::Style;
+
+/// A word of code, with its 1-based position.
+#[derive(Debug, PartialEq)]
+struct Word<'a> {
+    text: &'a str,
+    line: u32,
+    column: u32,
+    /// The string literal this word is, when it is one (without quotes).
+    literal: bool,
+}
+
+/// The identifiers, punctuation and string literals of `source`, in order.
+fn words(source: &str) -> Vec<Word<'_>> {
+    let bytes = source.as_bytes();
+    let mut words = Vec::new();
+    let (mut at, mut line, mut line_start) = (0usize, 1u32, 0usize);
+    // Whether a `/` here starts a regular expression (no value before it).
+    let mut regex_allowed = true;
+    while at < bytes.len() {
+        let b = bytes[at];
+        let column = (source[line_start..at].chars().count() + 1) as u32;
+        match b {
+            b'\n' => {
+                at += 1;
+                line += 1;
+                line_start = at;
+            }
+            b' ' | b'\t' | b'\r' => at += 1,
+            b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                at += 2;
+                while at < bytes.len() && !(bytes[at] == b'*' && bytes.get(at + 1) == Some(&b'/')) {
+                    if bytes[at] == b'\n' {
+                        line += 1;
+                        line_start = at + 1;
+                    }
+                    at += 1;
+                }
+                at += 2;
+            }
+            b'\'' | b'"' | b'`' => {
+                let start = at + 1;
+                at += 1;
+                while at < bytes.len() && bytes[at] != b {
+                    if bytes[at] == b'\\' {
+                        at += 1;
+                    } else if bytes[at] == b'\n' {
+                        line += 1;
+                        line_start = at + 1;
+                    }
+                    at += 1;
+                }
+                let end = at.min(bytes.len());
+                words.push(Word {
+                    text: source.get(start..end).unwrap_or(""),
+                    line,
+                    column,
+                    literal: b != b'`',
+                });
+                at += 1;
+                regex_allowed = false;
+            }
+            b'/' if regex_allowed => {
+                at += 1;
+                let mut class = false;
+                while at < bytes.len() && bytes[at] != b'\n' && (bytes[at] != b'/' || class) {
+                    match bytes[at] {
+                        b'\\' => at += 1,
+                        b'[' => class = true,
+                        b']' => class = false,
+                        _ => {}
+                    }
+                    at += 1;
+                }
+                at += 1;
+                regex_allowed = false;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
+                let start = at;
+                while at < bytes.len()
+                    && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'$')
+                {
+                    at += 1;
+                }
+                let text = &source[start..at];
+                regex_allowed = matches!(
+                    text,
+                    "return"
+                        | "typeof"
+                        | "case"
+                        | "do"
+                        | "else"
+                        | "in"
+                        | "of"
+                        | "void"
+                        | "await"
+                        | "yield"
+                );
+                words.push(Word {
+                    text,
+                    line,
+                    column,
+                    literal: false,
+                });
+            }
+            _ => {
+                let len = source[at..].chars().next().map_or(1, char::len_utf8);
+                words.push(Word {
+                    text: &source[at..at + len],
+                    line,
+                    column,
+                    literal: false,
+                });
+                regex_allowed = !matches!(b, b')' | b']' | b'}');
+                at += len;
+            }
+        }
+    }
+    words
+}
+
+/// What the scan found.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// `exports.X = ...` / `module.exports.X = ...` assignments, by name.
+    pub(crate) exports: Vec<String>,
+    /// `require('name')` calls: the name and its position.
+    pub(crate) requires: Vec<(String, u32, u32)>,
+    /// `api.member` uses: the member and its position.
+    pub(crate) api_members: Vec<(String, u32, u32)>,
+}
+
+pub(crate) fn scan(source: &str) -> Scan {
+    let words = words(source);
+    let mut scan = Scan::default();
+    let after_dot = |i: usize| i > 0 && words[i - 1].text == "." && !words[i - 1].literal;
+    for (i, word) in words.iter().enumerate() {
+        if word.literal {
+            continue;
+        }
+        let next = |k: usize| words.get(i + k);
+        match word.text {
+            "exports" if !after_dot(i) || (i >= 2 && words[i - 2].text == "module") => {
+                if let (Some(dot), Some(name), Some(eq)) = (next(1), next(2), next(3))
+                    && dot.text == "."
+                    && !name.literal
+                    && eq.text == "="
+                    && next(4).is_none_or(|w| w.text != "=")
+                {
+                    scan.exports.push(name.text.to_string());
+                }
+            }
+            "require" if !after_dot(i) => {
+                if let (Some(open), Some(name)) = (next(1), next(2))
+                    && open.text == "("
+                    && name.literal
+                {
+                    scan.requires
+                        .push((name.text.to_string(), word.line, word.column));
+                }
+            }
+            "api" if !after_dot(i) => {
+                if let (Some(dot), Some(member)) = (next(1), next(2))
+                    && dot.text == "."
+                    && !member.literal
+                {
+                    scan.api_members
+                        .push((member.text.to_string(), word.line, word.column));
+                }
+            }
+            _ => {}
+        }
+    }
+    scan
+}
+
+/// The style a script's exports imply: Auth0 Actions export
+/// `onExecute...` triggers, LoginRadius scripts export `execute`, anything
+/// else is a Logto script.
+pub(crate) fn detect_style(scan: &Scan) -> Style {
+    let exports = |name: &str| scan.exports.iter().any(|e| e == name);
+    if exports("onExecutePostLogin") || exports("onExecuteCredentialsExchange") {
+        Style::Auth0
+    } else if exports("execute") {
+        Style::Loginradius
+    } else {
+        Style::Logto
+    }
+}

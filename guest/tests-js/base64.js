@@ -1,0 +1,110 @@
+// Conformance checks run as a claims script: `results` maps each check's
+// name to true or to what went wrong.
+const results = {};
+
+function show(value) {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch (_) {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function record(name, outcome) {
+  results[name] = outcome === true ? true : typeof outcome === 'string' ? outcome : `expected true, got ${show(outcome)}`;
+}
+
+function check(name, fn) {
+  try {
+    record(name, fn());
+  } catch (error) {
+    results[name] = String(error);
+  }
+}
+
+async function checkAsync(name, fn) {
+  try {
+    record(name, await fn());
+  } catch (error) {
+    results[name] = String(error);
+  }
+}
+
+// true, or 'expected X, got Y'.
+function eq(actual, expected) {
+  return Object.is(actual, expected) ? true : `expected ${show(expected)}, got ${show(actual)}`;
+}
+
+// Compares after JSON.stringify (arrays, plain objects).
+function same(actual, expected) {
+  return eq(JSON.stringify(actual), JSON.stringify(expected));
+}
+
+// true when fn throws an error named `name` (and, when given, an instance of `type`).
+function throws(fn, name, type = undefined) {
+  try {
+    fn();
+  } catch (error) {
+    if (error === null || typeof error !== 'object' || error.name !== name) return `expected ${name}, got ${show(error)}`;
+    if (type !== undefined && !(error instanceof type)) return `expected a ${type.name}, got ${show(error)}`;
+    return true;
+  }
+  return `expected ${name} to be thrown, got no error`;
+}
+
+// The first failure among several outcomes, or true.
+function all(...outcomes) {
+  return outcomes.find((outcome) => outcome !== true) ?? true;
+}
+
+const ALL_BYTES_BASE64 = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==';
+
+function invalidCharacter(fn) {
+  return all(throws(fn, 'InvalidCharacterError', DOMException), throws(fn, 'InvalidCharacterError', Error), (() => {
+    try {
+      fn();
+    } catch (error) {
+      return eq(error.code, 5);
+    }
+    return 'expected an error';
+  })());
+}
+
+const getCustomJwtClaims = async () => {
+  check('btoa', () => all(eq(btoa('hello'), 'aGVsbG8='), eq(btoa(''), ''), eq(btoa('ab'), 'YWI='), eq(btoa('\xff\xfe'), '//4=')));
+  check('btoa converts its argument to a string', () => all(eq(btoa(null), 'bnVsbA=='), eq(btoa(12), 'MTI=')));
+  check('btoa rejects non-Latin-1', () => invalidCharacter(() => btoa('€')));
+  check('btoa rejects surrogate pairs', () => invalidCharacter(() => btoa('😀')));
+  check('atob', () => all(eq(atob('aGVsbG8='), 'hello'), eq(atob(''), '')));
+  check('atob without padding', () => all(eq(atob('aGVsbG8'), 'hello'), eq(atob('aGVsbA'), 'hell')));
+  check('atob with whitespace', () => eq(atob(' aGVs\tbG8=\n\f\r'), 'hello'));
+  check('atob returns a binary string', () => all(eq(atob('/w=='), '\xff'), eq(atob('gA=='), '\x80')));
+  check('atob rejects invalid characters', () => invalidCharacter(() => atob('aGV*bG8=')));
+  check('atob rejects base64url characters', () => invalidCharacter(() => atob('-_-_')));
+  check('atob rejects a bad length', () => invalidCharacter(() => atob('abcde')));
+  check('atob rejects partial padding', () => invalidCharacter(() => atob('aGVsbA=')));
+  check('atob rejects too much padding', () => invalidCharacter(() => atob('aGVsbA===')));
+  check('atob rejects padding in the middle', () => invalidCharacter(() => atob('aG=Vs')));
+  check('atob rejects non-ASCII', () => invalidCharacter(() => atob('aGVsbG8é')));
+  check('atob(undefined) decodes "undefined" and fails', () => invalidCharacter(() => atob(undefined)));
+  check('atob needs an argument', () => throws(() => atob(), 'TypeError', TypeError));
+  check('all 256 bytes encode', () => {
+    let binary = '';
+    for (let i = 0; i < 256; i++) binary += String.fromCharCode(i);
+    return eq(btoa(binary), ALL_BYTES_BASE64);
+  });
+  check('all 256 bytes round trip', () => {
+    const decoded = atob(ALL_BYTES_BASE64);
+    if (decoded.length !== 256) return eq(decoded.length, 256);
+    for (let i = 0; i < 256; i++) {
+      if (decoded.charCodeAt(i) !== i) return `byte ${i}: ${eq(decoded.charCodeAt(i), i)}`;
+    }
+    return eq(btoa(decoded), ALL_BYTES_BASE64);
+  });
+  check('long input round trips', () => {
+    const binary = String.fromCharCode(...Array.from({ length: 30000 }, (_, i) => (i * 7) & 0xff));
+    return eq(atob(btoa(binary)), binary);
+  });
+
+  return { results };
+};
