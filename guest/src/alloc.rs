@@ -1,23 +1,33 @@
-//! The runtime's `malloc`: `dlmalloc`, plus a bump arena during runs.
+//! The runtime's `malloc`: two `dlmalloc` zones, plus a bump arena during
+//! runs.
 //!
-//! QuickJS allocates for every object, string and shape, and asks for each
-//! block's usable size to account for it; in a run that parses a few KB of
-//! context this was a fifth of the guest's time. A run's instance is thrown
-//! away when the run ends, so its allocations need not be reusable: during a
-//! run the first [`ARENA_BYTES`] come from a bump arena, where `free` does
-//! nothing and `realloc` of the newest block grows in place. Past the arena,
-//! and while a script is loaded (the state that goes into the snapshot),
-//! blocks come from `dlmalloc` and are freed as usual. A run therefore uses
-//! at most [`ARENA_BYTES`] more memory than it would without the arena.
+//! **The arena.** QuickJS allocates for every object, string and shape, and
+//! asks for each block's usable size to account for it. A run's instance is
+//! thrown away when the run ends, so its allocations need not be reusable:
+//! during a run the first [`ARENA_BYTES`] come from a bump arena, where `free`
+//! does nothing and `realloc` of the newest block grows in place. Past the
+//! arena, blocks come from `dlmalloc` and are freed as usual. A run therefore
+//! uses at most [`ARENA_BYTES`] more memory than it would without it.
+//!
+//! **The zones.** After a run, Wasmtime resets the pages the run wrote,
+//! finding them with the kernel's `PAGEMAP_SCAN`; it collects at most 32
+//! separate runs of written pages and discards the rest, which the next run
+//! then faults in again (see `BENCHMARKS.md`). A run writes to the objects it
+//! touches (reference counts, mostly) and these are scattered through the
+//! snapshot's heap. So the heap is split: the *hot* zone holds QuickJS's
+//! intrinsics, the prelude every run uses and the script; the *cold* zone
+//! holds the web platform globals, which only some scripts use. At the start
+//! of a run every page of the hot zone is written once, so that it is one
+//! run of pages for the reset, whatever the script touches.
 //!
 //! These functions replace wasi-libc's, so QuickJS's C code and Rust's
 //! standard library both allocate here. Every block is preceded by a
 //! 16-byte header holding its alignment and requested size.
 
 use core::ptr;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 
-use dlmalloc::Dlmalloc;
+use dlmalloc::{Allocator, Dlmalloc};
 
 /// Bytes a run may bump-allocate before falling back to `dlmalloc`.
 const ARENA_BYTES: usize = 512 * 1024;
@@ -25,9 +35,118 @@ const ARENA_BYTES: usize = 512 * 1024;
 const ALIGN: usize = 16;
 /// The header before each ordinary block: `[align, size]`.
 const HEADER: usize = ALIGN;
+/// Wasm's page size, the unit memory grows in.
+const WASM_PAGE: usize = 65536;
+/// The host's page size, the unit the reset works in.
+const HOST_PAGE: usize = 4096;
+/// Separate segments a zone can remember (adjacent ones merge).
+const MAX_SEGMENTS: usize = 64;
+
+/// A zone's memory: grown from the end of linear memory, and remembered.
+struct Zone {
+    segments: [Cell<(usize, usize)>; MAX_SEGMENTS],
+    count: Cell<usize>,
+}
+
+impl Zone {
+    const fn new() -> Zone {
+        Zone {
+            segments: [const { Cell::new((0, 0)) }; MAX_SEGMENTS],
+            count: Cell::new(0),
+        }
+    }
+
+    fn contains(&self, p: usize) -> bool {
+        self.ranges().any(|(start, end)| (start..end).contains(&p))
+    }
+
+    fn ranges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.segments[..self.count.get()].iter().map(Cell::get)
+    }
+
+    fn remember(&self, start: usize, end: usize) {
+        let count = self.count.get();
+        if let Some(last) = count.checked_sub(1).map(|i| &self.segments[i])
+            && last.get().1 == start
+        {
+            last.set((last.get().0, end));
+            return;
+        }
+        if count < MAX_SEGMENTS {
+            self.segments[count].set((start, end));
+            self.count.set(count + 1);
+        }
+        // Beyond that the zone's newest memory is simply not touched at the
+        // start of runs: slower resets, not wrong ones.
+    }
+}
+
+/// Grow linear memory by whole pages; `None` when it cannot.
+fn grow(bytes: usize) -> Option<(usize, usize)> {
+    let pages = bytes.div_ceil(WASM_PAGE);
+    #[cfg(target_arch = "wasm32")]
+    let previous = core::arch::wasm32::memory_grow(0, pages);
+    #[cfg(not(target_arch = "wasm32"))]
+    let previous = usize::MAX;
+    (previous != usize::MAX).then(|| (previous * WASM_PAGE, pages * WASM_PAGE))
+}
+
+/// A zone as its `dlmalloc` sees it.
+struct ZoneRef(&'static Zone);
+
+// SAFETY: the runtime is single-threaded.
+unsafe impl Send for ZoneRef {}
+
+// SAFETY: memory grown for a zone is handed to its dlmalloc only, never
+// released, and reported with its real size.
+unsafe impl Allocator for ZoneRef {
+    fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
+        match grow(size) {
+            Some((base, size)) => {
+                self.0.remember(base, base + size);
+                (base as *mut u8, size, 0)
+            }
+            None => (ptr::null_mut(), 0, 0),
+        }
+    }
+    fn remap(&self, _ptr: *mut u8, _old: usize, _new: usize, _can_move: bool) -> *mut u8 {
+        ptr::null_mut()
+    }
+    fn free_part(&self, _ptr: *mut u8, _old: usize, _new: usize) -> bool {
+        false
+    }
+    fn free(&self, _ptr: *mut u8, _size: usize) -> bool {
+        false
+    }
+    fn can_release_part(&self, _flags: u32) -> bool {
+        false
+    }
+    fn allocates_zeros(&self) -> bool {
+        true
+    }
+    fn page_size(&self) -> usize {
+        WASM_PAGE
+    }
+}
+
+struct Zones {
+    hot: Zone,
+    cold: Zone,
+}
+
+// SAFETY: the runtime is single-threaded.
+unsafe impl Sync for Zones {}
+
+static ZONES: Zones = Zones {
+    hot: Zone::new(),
+    cold: Zone::new(),
+};
 
 struct Heap {
-    fallback: Dlmalloc,
+    hot: Dlmalloc<ZoneRef>,
+    cold: Dlmalloc<ZoneRef>,
+    /// Whether load-time allocations go to the cold zone.
+    cold_now: bool,
     /// The arena's memory, reserved at load time (0: none).
     reserved: usize,
     /// The run's arena: blocks in `[start, end)` are the arena's, `[next,
@@ -45,7 +164,9 @@ struct Global(UnsafeCell<Heap>);
 unsafe impl Sync for Global {}
 
 static HEAP: Global = Global(UnsafeCell::new(Heap {
-    fallback: Dlmalloc::new(),
+    hot: Dlmalloc::new_with_allocator(ZoneRef(&ZONES.hot)),
+    cold: Dlmalloc::new_with_allocator(ZoneRef(&ZONES.cold)),
+    cold_now: false,
     reserved: 0,
     start: 0,
     next: 0,
@@ -59,20 +180,25 @@ fn heap() -> &'static mut Heap {
     unsafe { &mut *HEAP.0.get() }
 }
 
-/// Reserve the arena while the script is loaded, so that it is part of the
-/// snapshot's memory (as zero pages, which cost nothing in the image) and a
-/// run does not have to grow memory for it.
-pub(crate) fn reserve_arena() {
-    let heap = heap();
-    if heap.reserved != 0 {
-        return;
-    }
-    // SAFETY: a valid size and alignment.
-    let arena = unsafe { heap.fallback.malloc(ARENA_BYTES, ALIGN) };
-    heap.reserved = arena as usize;
+/// While `cold` is true, load-time allocations go to the cold zone.
+pub(crate) fn use_cold_zone(cold: bool) {
+    heap().cold_now = cold;
 }
 
-/// Open the arena for a run; called at the start of `run`.
+/// Reserve the arena while the script is loaded, so that it is part of the
+/// snapshot's memory (as zero pages, which cost nothing in the image) and a
+/// run does not have to grow memory for it. It belongs to neither zone.
+pub(crate) fn reserve_arena() {
+    let heap = heap();
+    if heap.reserved == 0
+        && let Some((base, _)) = grow(ARENA_BYTES)
+    {
+        heap.reserved = base;
+    }
+}
+
+/// Start a run: open the arena, and write once to every page of the hot
+/// zone (see the module docs).
 pub(crate) fn begin_run() {
     let heap = heap();
     if heap.end != 0 || heap.reserved == 0 {
@@ -81,6 +207,14 @@ pub(crate) fn begin_run() {
     heap.start = heap.reserved;
     heap.next = heap.start;
     heap.end = heap.start + ARENA_BYTES;
+    for (start, end) in ZONES.hot.ranges() {
+        for page in (start..end).step_by(HOST_PAGE) {
+            let byte = page as *mut u8;
+            // SAFETY: the page is the hot zone's, in linear memory; the byte
+            // is written back unchanged.
+            unsafe { byte.write_volatile(byte.read_volatile()) };
+        }
+    }
 }
 
 /// `[align, size]` stored before the block at `p`.
@@ -121,14 +255,19 @@ impl Heap {
         block as *mut u8
     }
 
-    /// A block from `dlmalloc`: `align` bytes of header room before it.
-    fn fallback_alloc(&mut self, size: usize, align: usize) -> *mut u8 {
+    /// A block from a zone: `align` bytes of header room before it.
+    fn zone_alloc(&mut self, size: usize, align: usize) -> *mut u8 {
         let align = align.max(ALIGN);
         let Some(total) = size.checked_add(align) else {
             return ptr::null_mut();
         };
+        let zone = if self.cold_now {
+            &mut self.cold
+        } else {
+            &mut self.hot
+        };
         // SAFETY: a valid size, and `align` is a power of two.
-        let base = unsafe { self.fallback.malloc(total, align) };
+        let base = unsafe { zone.malloc(total, align) };
         if base.is_null() {
             return base;
         }
@@ -144,7 +283,7 @@ impl Heap {
                 return p;
             }
         }
-        self.fallback_alloc(size, ALIGN)
+        self.zone_alloc(size, ALIGN)
     }
 
     fn free(&mut self, p: *mut u8) {
@@ -152,8 +291,13 @@ impl Heap {
             return;
         }
         let (align, size) = header(p);
-        // SAFETY: `p` came from `fallback_alloc` with this header.
-        unsafe { self.fallback.free(p.sub(align), size + align, align) };
+        let zone = if ZONES.cold.contains(p as usize) {
+            &mut self.cold
+        } else {
+            &mut self.hot
+        };
+        // SAFETY: `p` came from `zone_alloc` of this zone with this header.
+        unsafe { zone.free(p.sub(align), size + align, align) };
     }
 
     fn realloc(&mut self, p: *mut u8, size: usize) -> *mut u8 {
@@ -240,8 +384,8 @@ extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut u8 {
     if !align.is_power_of_two() {
         return ptr::null_mut();
     }
-    // Over-aligned blocks are rare: take them from dlmalloc.
-    heap().fallback_alloc(size, align)
+    // Over-aligned blocks are rare: take them from a zone.
+    heap().zone_alloc(size, align)
 }
 
 #[unsafe(no_mangle)]

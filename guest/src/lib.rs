@@ -40,13 +40,43 @@ const SCRIPT_NAME: &str = "script.js";
 /// The entry function of a Logto script.
 const LOGTO_ENTRY: &str = "getCustomJwtClaims";
 /// The prelude, in evaluation order: each file is a function of
-/// `(native, shared)` (see `prelude/core.js`).
-const PRELUDE: [(&str, &str); 4] = [
-    ("claimscript:core", include_str!("prelude/core.js")),
-    ("claimscript:web", include_str!("prelude/web.js")),
-    ("claimscript:fetch", include_str!("prelude/fetch.js")),
-    ("claimscript:styles", include_str!("prelude/styles.js")),
+/// `(native, shared)` (see `prelude/core.js`). What every run uses (core,
+/// styles) goes in the allocator's hot zone; the web platform globals,
+/// which only some scripts use, in its cold zone (see `alloc.rs`).
+const PRELUDE: [(&str, &str, Zone); 5] = [
+    (
+        "claimscript:core",
+        include_str!("prelude/core.js"),
+        Zone::Hot,
+    ),
+    (
+        "claimscript:styles",
+        include_str!("prelude/styles.js"),
+        Zone::Hot,
+    ),
+    (
+        "claimscript:web",
+        include_str!("prelude/web.js"),
+        Zone::Cold,
+    ),
+    (
+        "claimscript:fetch",
+        include_str!("prelude/fetch.js"),
+        Zone::Cold,
+    ),
+    (
+        "claimscript:axios",
+        include_str!("prelude/axios.js"),
+        Zone::Cold,
+    ),
 ];
+
+/// Which allocator zone a prelude file's objects go to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    Hot,
+    Cold,
+}
 /// Packages a CommonJS script may `require`.
 const PACKAGES: [&str; 1] = ["axios"];
 /// The other packages LoginRadius scripts may require, named in errors.
@@ -176,17 +206,20 @@ fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
     let natives = natives::register(cx)?;
     web::register(cx, &natives)?;
     let shared = Object::new(cx.clone())?;
-    for (name, code) in PRELUDE {
+    for (name, code, zone) in PRELUDE {
+        #[cfg(target_arch = "wasm32")]
+        alloc::use_cold_zone(zone == Zone::Cold);
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = zone;
         let mut options = EvalOptions::default();
         options.global = true;
         options.filename = Some(name.to_string());
         let file: Function = cx.eval_with_options(code, options)?;
         file.call::<_, ()>((natives.clone(), shared.clone()))?;
     }
-    let driver: Object = shared.get("driver")?;
-    let warm: Function = driver.get("warmBuiltins")?;
-    warm.call::<_, ()>(())?;
-    Ok(driver)
+    #[cfg(target_arch = "wasm32")]
+    alloc::use_cold_zone(false);
+    shared.get("driver")
 }
 
 /// Refuse, before anything runs, what the source shows it needs and this

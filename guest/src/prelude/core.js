@@ -97,27 +97,6 @@
 
   // ---- the driver -------------------------------------------------------
 
-  // QuickJS creates a builtin method the first time it is read. Read them
-  // all now, so that they are in the snapshot instead of being created
-  // again by every run that uses them.
-  function warmBuiltins() {
-    const seen = new Set();
-    const visit = (value, depth) => {
-      if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
-      if (seen.has(value) || depth > 3) return;
-      seen.add(value);
-      for (const key of Reflect.ownKeys(value)) {
-        const descriptor = Object.getOwnPropertyDescriptor(value, key);
-        if (descriptor && 'value' in descriptor) visit(descriptor.value, depth + 1);
-      }
-      visit(Object.getPrototypeOf(value), depth + 1);
-    };
-    visit(globalThis, 0);
-    for (const hidden of [async function () {}, function* () {}, async function* () {}, [][Symbol.iterator](), new Map().entries(), new Set().values(), ''[Symbol.iterator](), /x/[Symbol.matchAll]('')]) {
-      visit(Object.getPrototypeOf(hidden), 1);
-    }
-  }
-
   let style;
   let entries;
   // The run's input and result stay referenced until the instance is thrown
@@ -125,7 +104,6 @@
   const keep = [];
 
   shared.driver = {
-    warmBuiltins,
     // A CommonJS script (Auth0, LoginRadius): run its body with `exports`,
     // `require` and `module`, and return what it exported.
     commonJs(body) {
