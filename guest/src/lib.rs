@@ -12,6 +12,7 @@ mod alloc;
 mod json;
 mod natives;
 mod output;
+mod prelude;
 #[cfg(target_arch = "wasm32")]
 mod snapshot;
 mod source;
@@ -39,44 +40,6 @@ wit_bindgen::generate!({
 const SCRIPT_NAME: &str = "script.js";
 /// The entry function of a Logto script.
 const LOGTO_ENTRY: &str = "getCustomJwtClaims";
-/// The prelude, in evaluation order: each file is a function of
-/// `(native, shared)` (see `prelude/core.js`). What every run uses (core,
-/// styles) goes in the allocator's hot zone; the web platform globals,
-/// which only some scripts use, in its cold zone (see `alloc.rs`).
-const PRELUDE: [(&str, &str, Zone); 5] = [
-    (
-        "claimscript:core",
-        include_str!("prelude/core.js"),
-        Zone::Hot,
-    ),
-    (
-        "claimscript:styles",
-        include_str!("prelude/styles.js"),
-        Zone::Hot,
-    ),
-    (
-        "claimscript:web",
-        include_str!("prelude/web.js"),
-        Zone::Cold,
-    ),
-    (
-        "claimscript:fetch",
-        include_str!("prelude/fetch.js"),
-        Zone::Cold,
-    ),
-    (
-        "claimscript:axios",
-        include_str!("prelude/axios.js"),
-        Zone::Cold,
-    ),
-];
-
-/// Which allocator zone a prelude file's objects go to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Zone {
-    Hot,
-    Cold,
-}
 /// Packages a CommonJS script may `require`.
 const PACKAGES: [&str; 1] = ["axios"];
 /// The other packages LoginRadius scripts may require, named in errors.
@@ -124,13 +87,15 @@ impl LoaderGuest for Runtime {
                 "this component is already pre-initialised",
             ));
         }
+        #[cfg(target_arch = "wasm32")]
+        alloc::begin_load();
         LOADING.with(|l| l.set(true));
         let result = load(&source, style);
         LOADING.with(|l| l.set(false));
         let (loaded, info) = result?;
         LOADED.with(|l| *l.borrow_mut() = Some(loaded));
         #[cfg(target_arch = "wasm32")]
-        alloc::reserve_arena();
+        alloc::end_load();
         Ok(info)
     }
 }
@@ -193,6 +158,10 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
             .map_err(|e| thrown(&cx, e, ErrorKind::Script))?;
         Ok((Persistent::save(&cx, driver), entries))
     })?;
+    // Free what loading left unreachable (the prelude files' functions, the
+    // script's top level) before the snapshot; frees at load time are
+    // zeroed (see `alloc.rs`), so their pages leave the memory image.
+    runtime.context().runtime().run_gc();
     let info = ScriptInfo {
         style,
         entries,
@@ -205,21 +174,7 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
 fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
     let natives = natives::register(cx)?;
     web::register(cx, &natives)?;
-    let shared = Object::new(cx.clone())?;
-    for (name, code, zone) in PRELUDE {
-        #[cfg(target_arch = "wasm32")]
-        alloc::use_cold_zone(zone == Zone::Cold);
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = zone;
-        let mut options = EvalOptions::default();
-        options.global = true;
-        options.filename = Some(name.to_string());
-        let file: Function = cx.eval_with_options(code, options)?;
-        file.call::<_, ()>((natives.clone(), shared.clone()))?;
-    }
-    #[cfg(target_arch = "wasm32")]
-    alloc::use_cold_zone(false);
-    shared.get("driver")
+    prelude::evaluate(cx, natives)
 }
 
 /// Refuse, before anything runs, what the source shows it needs and this
