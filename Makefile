@@ -3,7 +3,7 @@ CARGO ?= cargo
 RUNTIME_DIR := crates/host/runtime
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
-.PHONY: build test test-deps lint fmt guest guest-check example clean
+.PHONY: build test test-deps lint fmt guest guest-check example bench clean
 
 build:
 	$(CARGO) build --release -p claimscript-cli
@@ -13,9 +13,11 @@ example: build
 	./target/release/claimscript run examples/rbac/script.js --input examples/rbac/input.json
 
 # The issuance tests verify tokens with PyJWT (an implementation independent
-# of ours); install it first.
+# of ours), and the declaration tests type-check scripts with the pinned tsc
+# (Node.js and npm needed); install both first.
 test-deps:
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
+	cd tests/types && npm ci --no-audit --no-fund --loglevel=error
 
 test: test-deps
 	$(CARGO) test --workspace --all-targets
@@ -28,6 +30,15 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# Benchmarks (see BENCHMARKS.md): the criterion micro-benchmarks, then
+# bench/report.py (every example at concurrency 1 and 2, node:vm alongside
+# when node is installed, 1,000 runs in flight), which rewrites the
+# generated part of BENCHMARKS.md.
+bench: build
+	$(CARGO) build --release -p claimscript --example inflight
+	$(CARGO) bench -p claimscript --bench hot_paths -- --warm-up-time 1 --measurement-time 3
+	python3 bench/report.py
 
 # Build the QuickJS runtime (guest/ + wit/) into the component the host embeds.
 guest:

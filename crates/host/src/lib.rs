@@ -84,6 +84,8 @@ pub use outcome::{
     ScopeChanges, ScriptError,
 };
 pub use policy::{BoundScript, Decision, FailurePolicy, OAuthError};
+#[doc(hidden)]
+pub use run::bench_support;
 pub use script::Script;
 pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};
 pub use style::Style;

@@ -134,7 +134,7 @@ impl Script {
     }
 }
 
-fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
+pub(crate) fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
     let size = claims.access_token.len() + claims.id_token.as_ref().map_or(0, String::len);
     if size > max_output_bytes {
         return Outcome::Error(ScriptError::new(
@@ -239,5 +239,31 @@ impl From<types::ScriptError> for ScriptError {
             line: e.line,
             column: e.column,
         }
+    }
+}
+
+/// The pieces of a run, one at a time, for the micro-benchmarks in
+/// `benches/`. Not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    use super::*;
+
+    /// The first argument's JSON for `script`'s style: what a run sends the
+    /// guest.
+    pub fn marshal(script: &Script, input: &RunInput) -> String {
+        providers::argument(script.style(), input)
+    }
+
+    /// Check the guest's claims JSON as a run does.
+    pub fn validate(access_token_json: &str, max_output_bytes: usize) -> Outcome {
+        claims_outcome(
+            types::Claims {
+                access_token: access_token_json.to_string(),
+                id_token: None,
+                scopes_added: Vec::new(),
+                scopes_removed: Vec::new(),
+            },
+            max_output_bytes,
+        )
     }
 }
