@@ -1,5 +1,6 @@
 // An Auth0 credentials-exchange Action (machine-to-machine), unchanged: the
 // client's tier from a secret into a namespaced claim; unknown clients denied.
+/** @type {OnExecuteCredentialsExchange} */
 exports.onExecuteCredentialsExchange = async (event, api) => {
   const tiers = JSON.parse(event.secrets.CLIENT_TIERS || '{}');
   const tier = tiers[event.client.client_id];

@@ -1,5 +1,6 @@
 // An Auth0 post-login Action, unchanged: the user's roles into a namespaced
 // access-token claim, the nickname into the ID token, and blocked users denied.
+/** @type {OnExecutePostLogin} */
 exports.onExecutePostLogin = async (event, api) => {
   if (event.user.app_metadata?.blocked) {
     api.access.deny('blocked');

@@ -1,4 +1,5 @@
 // Deny issuance when the user's prepaid balance is exhausted.
+/** @type {GetCustomJwtClaims<'AccessToken'>} */
 const getCustomJwtClaims = async ({ context, api }) => {
   const balance = context.user.customData?.balance ?? 0;
   if (balance <= 0) {

@@ -3,6 +3,7 @@
 // Users without an email are refused.
 const axios = require('axios');
 
+/** @type {Execute} */
 exports.execute = async (lrObject, hook) => {
   if (!lrObject.Email || lrObject.Email.length === 0) {
     hook.setError('400', 'Validation', 'email required');

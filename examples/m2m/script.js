@@ -1,5 +1,6 @@
 // Machine-to-machine: a client-credentials token has no user; tag it with
 // the calling application's tier from the environment.
+/** @type {GetCustomJwtClaims} */
 const getCustomJwtClaims = async ({ token, context, environmentVariables }) => {
   if (token.kind !== 'ClientCredentials') {
     return {};

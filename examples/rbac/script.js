@@ -1,5 +1,6 @@
 // Role-based access control: put the user's roles and the permissions
 // (scopes) they grant into the access token.
+/** @type {GetCustomJwtClaims<'AccessToken'>} */
 const getCustomJwtClaims = async ({ token, context, environmentVariables, api }) => {
   const roles = context.user.roles ?? [];
   return {

@@ -143,6 +143,14 @@ enum Command {
         #[arg(long)]
         grants: Option<PathBuf>,
     },
+    /// Print the TypeScript declarations for a style's scripts, as one .d.ts
+    /// file: save it beside a script (e.g. as claimscript.d.ts) for editor
+    /// completion and `tsc --checkJs` (its header shows a jsconfig.json).
+    Types {
+        /// logto, auth0 or loginradius.
+        #[arg(long, default_value = "logto")]
+        style: Style,
+    },
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -333,6 +341,10 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             let grants = load_grants(grants.as_deref())?;
             let input = load_input(&input)?;
             Ok(print_report(&template.run(&input, &grants)))
+        }
+        Command::Types { style } => {
+            print!("{}", claimscript::declarations(style));
+            Ok(EXIT_CLAIMS)
         }
         Command::Keys(KeysCommand::Generate { alg, out }) => issue::generate(&alg, &out),
         Command::Keys(KeysCommand::Jwks { key, kid }) => issue::jwks(&key, kid.as_deref()),

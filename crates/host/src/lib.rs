@@ -54,6 +54,7 @@ pub mod audit;
 mod bindings;
 mod cache;
 mod claims;
+mod declarations;
 mod engine;
 mod error;
 mod fetch;
@@ -75,6 +76,7 @@ pub use claims::{
 };
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
 pub use claimscript_template::TemplateError;
+pub use declarations::declarations;
 pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::Error;
 pub use fetch::MAX_REDIRECTS;

@@ -4,6 +4,7 @@ mod audit;
 mod issue;
 mod run;
 mod styles;
+mod types;
 
 use std::io::Write;
 use std::path::PathBuf;
