@@ -8,12 +8,14 @@ use serde_json::Value;
 
 use crate::{compile, example_input, repo_path, server};
 
-/// Run a conformance script and fail with every check that did not pass.
+/// Run a conformance script, with `guest/tests-js/harness.js` in front of
+/// it, and fail with every check that did not pass.
 async fn conformance(name: &str) {
-    let path = repo_path(&format!("guest/tests-js/{name}.js"));
-    let source =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let script = compile(&source).await;
+    let read = |file: &str| {
+        let path = repo_path(&format!("guest/tests-js/{file}.js"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let script = compile(&format!("{}\n{}", read("harness"), read(name))).await;
     // Some checks are deliberately heavy (30 000-character round trips).
     let grants = Grants::default()
         .with_timeout_ms(10_000)
