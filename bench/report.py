@@ -57,15 +57,15 @@ def progress(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_json(cmd):
-    """Run `cmd` in the repository; return its stdout parsed as one JSON object."""
+def run_json(cmd, key="p50_us"):
+    """Run `cmd` in the repository; return its stdout parsed as one JSON object with `key`."""
     progress(f"$ {shlex.join(cmd)}")
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     try:
         result = json.loads(done.stdout)
     except json.JSONDecodeError:
         result = None
-    if done.returncode != 0 or not isinstance(result, dict) or "p50_us" not in result:
+    if done.returncode != 0 or not isinstance(result, dict) or key not in result:
         detail = (done.stderr.strip() or done.stdout.strip() or "no output")[-2000:]
         fail(f"`{shlex.join(cmd)}` failed (exit status {done.returncode}):\n{detail}")
     return result
@@ -229,16 +229,7 @@ def run_inflight(commands):
     for runs, delay in INFLIGHT_CASES:
         cmd = [INFLIGHT, str(runs), str(delay), "2"]
         commands.append(shlex.join(cmd))
-        progress(f"$ {shlex.join(cmd)}")
-        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-        try:
-            result = json.loads(done.stdout)
-        except json.JSONDecodeError:
-            result = None
-        if done.returncode != 0 or not isinstance(result, dict) or "peak_rss_bytes" not in result:
-            detail = (done.stderr.strip() or done.stdout.strip() or "no output")[-2000:]
-            fail(f"`{shlex.join(cmd)}` failed (exit status {done.returncode}):\n{detail}")
-        results.append(result)
+        results.append(run_json(cmd, key="peak_rss_bytes"))
     return results
 
 

@@ -19,15 +19,35 @@ pub enum Target {
 }
 
 /// The arguments of `issue`.
+#[derive(clap::Args)]
 pub struct IssueArgs {
+    /// The script: .js source or a compiled .wasm component.
     pub script: PathBuf,
+    /// The input, as for `run`.
+    #[arg(long)]
     pub input: PathBuf,
+    /// The private key (PEM), or the HS256 secret file.
+    #[arg(long)]
     pub key: PathBuf,
+    /// ES256, RS256, EdDSA or HS256.
+    #[arg(long)]
     pub alg: String,
+    /// The `kid` header.
+    #[arg(long)]
     pub kid: Option<String>,
+    /// The base payload (JSON object: iss, sub, aud, exp, ...); the
+    /// script's claims are merged under it. Defaults to the input's token.
+    #[arg(long)]
     pub claims: Option<PathBuf>,
+    /// The grants (TOML).
+    #[arg(long)]
     pub grants: Option<PathBuf>,
+    /// Which token to sign: `access` (the default) or `id`, with the
+    /// script's ID-token claims.
+    #[arg(long, default_value = "access")]
     pub target: Target,
+    /// Append the run's audit record (one JSON line) to this file.
+    #[arg(long)]
     pub audit_log: Option<PathBuf>,
 }
 

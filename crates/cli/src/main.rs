@@ -65,36 +65,7 @@ enum Command {
     },
     /// Run a script and print the signed JWT (exit 0); on a denial or error,
     /// print the `run` outcome and exit 2 or 1.
-    Issue {
-        /// The script: .js source or a compiled .wasm component.
-        script: PathBuf,
-        /// The input, as for `run`.
-        #[arg(long)]
-        input: PathBuf,
-        /// The private key (PEM), or the HS256 secret file.
-        #[arg(long)]
-        key: PathBuf,
-        /// ES256, RS256, EdDSA or HS256.
-        #[arg(long)]
-        alg: String,
-        /// The `kid` header.
-        #[arg(long)]
-        kid: Option<String>,
-        /// The base payload (JSON object: iss, sub, aud, exp, ...); the
-        /// script's claims are merged under it. Defaults to the input's token.
-        #[arg(long)]
-        claims: Option<PathBuf>,
-        /// The grants (TOML).
-        #[arg(long)]
-        grants: Option<PathBuf>,
-        /// Which token to sign: `access` (the default) or `id`, with the
-        /// script's ID-token claims.
-        #[arg(long, default_value = "access")]
-        target: issue::Target,
-        /// Append the run's audit record (one JSON line) to this file.
-        #[arg(long)]
-        audit_log: Option<PathBuf>,
-    },
+    Issue(issue::IssueArgs),
     /// Run a script many times and print one JSON object of timings:
     /// n, concurrency, p50_us, p90_us, p99_us, runs_per_sec, fuel_per_run,
     /// instantiate_us, compile_ms, engine_ms, artifact_bytes,
@@ -269,30 +240,7 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             };
             Ok(print_report(&report))
         }
-        Command::Issue {
-            script,
-            input,
-            key,
-            alg,
-            kid,
-            claims,
-            grants,
-            target,
-            audit_log,
-        } => {
-            let args = issue::IssueArgs {
-                script,
-                input,
-                key,
-                alg,
-                kid,
-                claims,
-                grants,
-                target,
-                audit_log,
-            };
-            issue::issue(args, cache).await
-        }
+        Command::Issue(args) => issue::issue(args, cache).await,
         Command::Bench {
             script,
             input,

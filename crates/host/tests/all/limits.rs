@@ -3,7 +3,7 @@
 
 use claimscript::{ErrorKind, Grants};
 
-use crate::outcomes::error;
+use crate::error;
 use crate::run_fixture;
 
 #[tokio::test]

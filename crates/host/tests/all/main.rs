@@ -16,7 +16,7 @@ mod web;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use claimscript::{Engine, Grants, RunInput, RunReport, Script};
+use claimscript::{Engine, Grants, Outcome, RunInput, RunReport, Script};
 
 /// One engine per test binary: the runtime is prepared once.
 pub fn engine() -> &'static Engine {
@@ -57,4 +57,20 @@ pub async fn run_fixture(name: &str, grants: &Grants) -> RunReport {
         .run(&example_input("rbac"), grants)
         .await
         .expect("run starts")
+}
+
+/// The error a run ended with; panics on any other outcome.
+pub fn error(report: &RunReport) -> &claimscript::ScriptError {
+    match &report.outcome {
+        Outcome::Error(e) => e,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The denial a run ended with; panics on any other outcome.
+pub fn denial(report: &RunReport) -> &claimscript::Denial {
+    match &report.outcome {
+        Outcome::Denied(d) => d,
+        other => panic!("expected a denial, got {other:?}"),
+    }
 }

@@ -3,7 +3,7 @@
 use claimscript::{ErrorKind, Grants, LogLevel, Outcome, RunReport};
 use serde_json::json;
 
-use crate::{compile, example_input, fixture, run_fixture};
+use crate::{compile, denial, error, example_input, fixture, run_fixture};
 
 fn claims(report: &RunReport) -> (&serde_json::Map<String, serde_json::Value>, &[String]) {
     match &report.outcome {
@@ -11,20 +11,6 @@ fn claims(report: &RunReport) -> (&serde_json::Map<String, serde_json::Value>, &
             claims, dropped, ..
         } => (claims, dropped),
         other => panic!("expected claims, got {other:?}"),
-    }
-}
-
-pub fn error(report: &RunReport) -> &claimscript::ScriptError {
-    match &report.outcome {
-        Outcome::Error(e) => e,
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
-fn denial(report: &RunReport) -> &claimscript::Denial {
-    match &report.outcome {
-        Outcome::Denied(d) => d,
-        other => panic!("expected a denial, got {other:?}"),
     }
 }
 

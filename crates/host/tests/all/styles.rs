@@ -6,7 +6,7 @@ use claimscript::{
 };
 use serde_json::{Value, json};
 
-use crate::{engine, example_input, repo_path, server};
+use crate::{engine, error, example_input, repo_path, server};
 
 async fn example(name: &str) -> Script {
     let path = repo_path(&format!("examples/{name}/script.js"));
@@ -202,17 +202,13 @@ async fn auth0_credentials_exchange() {
         .run(&input("auth0-m2m", "input.json"), &Grants::default())
         .await
         .expect("run");
-    match &report.outcome {
-        Outcome::Error(e) => {
-            assert_eq!(e.kind, ErrorKind::MissingFunction);
-            assert!(
-                e.message.contains("onExecuteCredentialsExchange"),
-                "{}",
-                e.message
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::MissingFunction);
+    assert!(
+        e.message.contains("onExecuteCredentialsExchange"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
@@ -274,17 +270,13 @@ async fn auth0_unsupported_api_fails_clearly() {
         .run(&example_input("rbac"), &Grants::default())
         .await
         .expect("run");
-    match &report.outcome {
-        Outcome::Error(e) => {
-            assert_eq!(e.kind, ErrorKind::Unsupported);
-            assert!(
-                e.message.starts_with("api.redirect is not supported"),
-                "{}",
-                e.message
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert!(
+        e.message.starts_with("api.redirect is not supported"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
@@ -388,13 +380,9 @@ async fn require_is_checked_when_compiling() {
         .run(&example_input("rbac"), &Grants::default())
         .await
         .expect("run");
-    match &report.outcome {
-        Outcome::Error(e) => {
-            assert_eq!(e.kind, ErrorKind::Unsupported);
-            assert!(e.message.starts_with("require('moment')"), "{}", e.message);
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert!(e.message.starts_with("require('moment')"), "{}", e.message);
 }
 
 #[tokio::test]

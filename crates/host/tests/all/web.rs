@@ -6,7 +6,7 @@ use std::time::Instant;
 use claimscript::{ErrorKind, FetchGrants, Grants, Outcome, RunReport};
 use serde_json::Value;
 
-use crate::{compile, example_input, repo_path, server};
+use crate::{compile, error, example_input, repo_path, server};
 
 /// Run a conformance script, with `guest/tests-js/harness.js` in front of
 /// it, and fail with every check that did not pass.
@@ -178,13 +178,9 @@ async fn a_timer_past_the_wall_clock_ends_the_run() {
         )
         .await
         .expect("run");
-    match &report.outcome {
-        Outcome::Error(e) => {
-            assert_eq!(e.kind, ErrorKind::Timeout);
-            assert_eq!(e.message, "the run exceeded timeout_ms = 100");
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    assert_eq!(e.message, "the run exceeded timeout_ms = 100");
     assert!(started.elapsed().as_millis() < 1_000);
 }
 
