@@ -16,7 +16,7 @@ use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScopeChanges, Scri
 use crate::providers;
 use crate::script::Script;
 use crate::state::RunState;
-use crate::trail::{self, RunFacts, Scrubber};
+use crate::trail::{self, RunFacts};
 
 impl Script {
     /// Run the script once on `input` under `grants`.
@@ -93,10 +93,6 @@ impl Script {
             stats,
         };
         if let Some(sink) = &engine.config.audit_sink {
-            let mut scrubber = Scrubber::for_input(input);
-            if let Some(seen) = &state.fetch.seen {
-                scrubber.add_seen(seen);
-            }
             let facts = RunFacts {
                 started: started_at,
                 script: self.digest_hex(),
@@ -105,8 +101,9 @@ impl Script {
                 input,
                 env_read: &state.env_read,
                 exposed: &|name| grants.env.allows(name),
+                seen: state.fetch.seen.as_ref(),
             };
-            sink.record(&trail::record(&report, &facts, &scrubber));
+            sink.record(&trail::record(&report, &facts));
         }
         Ok(report)
     }

@@ -195,9 +195,9 @@ impl Scrubber {
         for value in input.environment_variables.values() {
             scrubber.add_header_value(value);
         }
-        scrubber.add_json(&Value::Object(input.token.clone()));
+        input.token.values().for_each(|v| scrubber.add_json(v));
         if let Some(context) = &input.context {
-            scrubber.add_json(&Value::Object(context.clone()));
+            context.values().for_each(|v| scrubber.add_json(v));
         }
         scrubber
     }
@@ -275,10 +275,24 @@ pub(crate) struct RunFacts<'a> {
     pub(crate) input: &'a RunInput,
     pub(crate) env_read: &'a BTreeSet<String>,
     pub(crate) exposed: &'a dyn Fn(&str) -> bool,
+    /// What the run's requests and responses carried, to scrub.
+    pub(crate) seen: Option<&'a Seen>,
 }
 
-/// The record of a run.
-pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>, scrubber: &Scrubber) -> RunRecord {
+/// The record of a run. The scrubber is built only for a record with
+/// something to scrub (a denial, fetches): most runs have neither, and
+/// collecting every value of the input costs as much as a third of a run.
+pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
+    let built = std::cell::OnceCell::new();
+    let scrubber = || {
+        built.get_or_init(|| {
+            let mut scrubber = Scrubber::for_input(facts.input);
+            if let Some(seen) = facts.seen {
+                scrubber.add_seen(seen);
+            }
+            scrubber
+        })
+    };
     let (outcome, error_kind, denial, dropped, claims) = match &report.outcome {
         Outcome::Claims {
             claims,
@@ -302,9 +316,9 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>, scrubber: &Scrubb
         }
         Outcome::Denied(denial) => {
             let record = DenialRecord {
-                message: scrubber.scrub(&denial.message),
-                code: denial.code.as_deref().map(|c| scrubber.scrub(c)),
-                title: denial.title.as_deref().map(|t| scrubber.scrub(t)),
+                message: scrubber().scrub(&denial.message),
+                code: denial.code.as_deref().map(|c| scrubber().scrub(c)),
+                title: denial.title.as_deref().map(|t| scrubber().scrub(t)),
             };
             (
                 "denied",
@@ -343,8 +357,8 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>, scrubber: &Scrubb
         .iter()
         .map(|f| {
             let mut f = f.clone();
-            f.url = scrubber.scrub(&f.url);
-            f.refused = f.refused.as_deref().map(|r| scrubber.scrub(r));
+            f.url = scrubber().scrub(&f.url);
+            f.refused = f.refused.as_deref().map(|r| scrubber().scrub(r));
             f
         })
         .collect();
