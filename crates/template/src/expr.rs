@@ -65,6 +65,18 @@ fn err<T>(kind: ErrorKind, at: usize, message: impl Into<String>) -> Result<T, S
 
 const UNCLOSED: &str = "unclosed placeholder: expected }}";
 
+/// Fails when a `||` (at the given position) still waits for its right operand.
+fn no_dangling_or(pending_or: Option<usize>) -> Result<(), StringError> {
+    match pending_or {
+        Some(or) => err(
+            ErrorKind::MissingOperand,
+            or,
+            "|| without an operand: expected a path or literal after it",
+        ),
+        None => Ok(()),
+    }
+}
+
 fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
@@ -144,13 +156,7 @@ impl Parser<'_> {
             };
             let next = self.peek_at(1);
             if c == '}' && next == Some('}') {
-                if let Some(or) = pending_or {
-                    return err(
-                        ErrorKind::MissingOperand,
-                        or,
-                        "|| without an operand: expected a path or literal after it",
-                    );
-                }
+                no_dangling_or(pending_or)?;
                 if terms.is_empty() {
                     return err(
                         ErrorKind::EmptyExpression,
@@ -162,13 +168,7 @@ impl Parser<'_> {
                 return Ok(Expr { terms });
             }
             if c == '|' && next == Some('|') {
-                if let Some(or) = pending_or {
-                    return err(
-                        ErrorKind::MissingOperand,
-                        or,
-                        "|| without an operand: expected a path or literal after it",
-                    );
-                }
+                no_dangling_or(pending_or)?;
                 if terms.is_empty() {
                     return err(
                         ErrorKind::MissingOperand,

@@ -31,10 +31,7 @@ async fn artifacts_load_and_run() {
         .expect("compile");
     let loaded = engine().load(script.component_bytes()).expect("load");
     assert_eq!(loaded.digest_hex(), script.digest_hex());
-    let report = loaded
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&loaded).await;
     assert!(
         matches!(report.outcome, Outcome::Claims { .. }),
         "{:?}",

@@ -100,10 +100,7 @@ async fn component_round_trip() {
     let script = crate::compile(&fixture("form_function")).await;
     let loaded = engine().load(script.component_bytes()).expect("load");
     assert_eq!(loaded.digest_hex(), script.digest_hex());
-    let report = loaded
-        .run(&crate::example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&loaded).await;
     assert!(matches!(report.outcome, Outcome::Claims { .. }));
 }
 

@@ -59,6 +59,19 @@ pub async fn run_fixture(name: &str, grants: &Grants) -> RunReport {
         .expect("run starts")
 }
 
+/// Run SCRIPT once on the RBAC example input with the default grants.
+pub async fn run_default(script: &Script) -> RunReport {
+    script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run starts")
+}
+
+/// Compile SOURCE and run it once on the RBAC example input with the default grants.
+pub async fn run_source(source: &str) -> RunReport {
+    run_default(&compile(source).await).await
+}
+
 /// The error a run ended with; panics on any other outcome.
 pub fn error(report: &RunReport) -> &claimscript::ScriptError {
     match &report.outcome {

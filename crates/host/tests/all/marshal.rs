@@ -79,10 +79,7 @@ async fn agrees_with_json_stringify(values: &str, count: usize) {
          }};"
     ))
     .await;
-    let report = script
-        .run(&crate::example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&script).await;
     let out = claims(&report.outcome);
     let map = out.as_object().expect("object");
     let mut checked = 0;
@@ -141,10 +138,7 @@ async fn claims_that_are_not_json_are_invalid_output() {
             "const getCustomJwtClaims = async () => {{ {body} }};"
         ))
         .await;
-        let report = script
-            .run(&crate::example_input("rbac"), &Grants::default())
-            .await
-            .expect("run");
+        let report = crate::run_default(&script).await;
         match &report.outcome {
             Outcome::Error(e) => {
                 assert_eq!(e.kind, ErrorKind::InvalidOutput, "{body}: {e:?}");

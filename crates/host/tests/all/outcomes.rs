@@ -29,10 +29,7 @@ async fn rbac_example() {
     let source =
         std::fs::read_to_string(crate::repo_path("examples/rbac/script.js")).expect("example");
     let script = compile(&source).await;
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&script).await;
     let (claims, _) = claims(&report);
     assert_eq!(claims["roles"], json!(["admin", "analyst", "billing"]));
     assert_eq!(
@@ -46,10 +43,7 @@ async fn rbac_example() {
         ])
     );
     // The same compiled script runs again from a fresh instance.
-    let again = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let again = crate::run_default(&script).await;
     assert_eq!(again.outcome, report.outcome);
 }
 
@@ -280,17 +274,13 @@ async fn env_exposure_limits_what_is_visible() {
 
 #[tokio::test]
 async fn fetch_without_grant_is_refused_and_recorded() {
-    let script = compile(
+    let report = crate::run_source(
         r#"const getCustomJwtClaims = async () => {
              try { await fetch('https://api.example.com/balance?user=1'); return { ok: true }; }
              catch (e) { return { name: e.name, message: e.message }; }
            };"#,
     )
     .await;
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
     let (claims, _) = claims(&report);
     assert_eq!(claims["name"], "TypeError");
     assert_eq!(

@@ -6,7 +6,7 @@ use claimscript::{
 };
 use serde_json::{Value, json};
 
-use crate::{engine, error, example_input, repo_path, server};
+use crate::{engine, error, repo_path, server};
 
 async fn example(name: &str) -> Script {
     let path = repo_path(&format!("examples/{name}/script.js"));
@@ -109,10 +109,7 @@ async fn an_explicit_style_overrides_detection() {
         )
         .await
         .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&script).await;
     assert_eq!(claims(&report).access, json!({"x": 1}));
 }
 
@@ -213,14 +210,7 @@ async fn auth0_credentials_exchange() {
 
 #[tokio::test]
 async fn auth0_event_mapping() {
-    let script = engine()
-        .compile("exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('event', { ...event, secrets: Object.keys(event.secrets) }); };")
-        .await
-        .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_source("exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('event', { ...event, secrets: Object.keys(event.secrets) }); };").await;
     let event = &claims(&report).access["event"];
     assert_eq!(event["user"]["user_id"], "usr_7kq2m9");
     assert_eq!(event["user"]["email"], "ada@acme.test");
@@ -262,14 +252,7 @@ async fn auth0_unsupported_api_fails_clearly() {
         e.message
     );
     // Reached another way: an error when used.
-    let script = engine()
-        .compile("exports.onExecutePostLogin = async (event, actions) => { actions['redirect'].sendUserTo('x'); };")
-        .await
-        .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_source("exports.onExecutePostLogin = async (event, actions) => { actions['redirect'].sendUserTo('x'); };").await;
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert!(
@@ -321,16 +304,10 @@ async fn loginradius_roles_against_a_loopback_service() {
 
 #[tokio::test]
 async fn loginradius_object_mapping() {
-    let script = engine()
-        .compile(
-            "exports.execute = async (lr, hook) => { hook.accessToken.setCustomClaim('lr', lr); };",
-        )
-        .await
-        .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_source(
+        "exports.execute = async (lr, hook) => { hook.accessToken.setCustomClaim('lr', lr); };",
+    )
+    .await;
     let lr = &claims(&report).access["lr"];
     assert_eq!(lr["Uid"], "usr_7kq2m9");
     assert_eq!(
@@ -372,14 +349,10 @@ async fn require_is_checked_when_compiling() {
         e.message
     );
     // A name only known when running fails then.
-    let script = engine()
-        .compile("exports.execute = async () => { const name = 'mom' + 'ent'; require(name); };")
-        .await
-        .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_source(
+        "exports.execute = async () => { const name = 'mom' + 'ent'; require(name); };",
+    )
+    .await;
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert!(e.message.starts_with("require('moment')"), "{}", e.message);
@@ -403,21 +376,15 @@ async fn missing_exports_and_non_functions() {
 
 #[tokio::test]
 async fn id_token_protected_claims_are_dropped() {
-    let script = engine()
-        .compile(
-            "exports.onExecutePostLogin = async (event, api) => {\n\
+    let report = crate::run_source(
+        "exports.onExecutePostLogin = async (event, api) => {\n\
                api.idToken.setCustomClaim('nonce', 'forged');\n\
                api.idToken.setCustomClaim('s_hash', 'forged');\n\
                api.idToken.setCustomClaim('team', 'engines');\n\
                api.accessToken.setCustomClaim('sub', 'forged');\n\
              };",
-        )
-        .await
-        .expect("compile");
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    )
+    .await;
     let Claimed {
         access,
         id,

@@ -146,10 +146,7 @@ async fn timers_wait_for_real_within_the_wall_clock() {
     )
     .await;
     let started = Instant::now();
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let report = crate::run_default(&script).await;
     assert!(
         claims(&report)["waited"]
             .as_u64()
@@ -204,13 +201,7 @@ async fn randomness_is_not_baked_into_the_snapshot() {
         other => panic!("{other:?}"),
     }
     let script = compile("const getCustomJwtClaims = () => ({ id: crypto.randomUUID() });").await;
-    let a = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
-    let b = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
+    let a = crate::run_default(&script).await;
+    let b = crate::run_default(&script).await;
     assert_ne!(claims(&a)["id"], claims(&b)["id"]);
 }
