@@ -64,6 +64,7 @@ const AUTH0_UNSUPPORTED: [&str; 12] = [
 struct Loaded {
     runtime: javy::Runtime,
     driver: Persistent<Object<'static>>,
+    style: Style,
 }
 
 thread_local! {
@@ -71,6 +72,9 @@ thread_local! {
     /// True while `load` runs: host calls are refused then, since the
     /// snapshot must not depend on a run's input.
     static LOADING: Cell<bool> = const { Cell::new(false) };
+    /// The prelude's `errorKind(value)`: the kind of an error the runtime
+    /// raised on purpose (`prelude/core.js`), for `describe_thrown`.
+    static ERROR_KIND: RefCell<Option<Persistent<Function<'static>>>> = const { RefCell::new(None) };
 }
 
 pub(crate) fn loading() -> bool {
@@ -110,7 +114,7 @@ impl ScriptGuest for Runtime {
             let Some(loaded) = loaded.as_ref() else {
                 return Err(error(ErrorKind::Unsupported, "no script has been loaded"));
             };
-            run(loaded, input)
+            run(loaded, input).map_err(|e| with_script_position(e, "", loaded.style))
         })
     }
 }
@@ -151,13 +155,19 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
     let packages = check_source(&scan, style)?;
     let (driver, entries) = runtime.context().with(|cx| -> Result<_, ScriptError> {
         let driver = prelude(&cx).map_err(|e| internal(&cx, e))?;
-        let found = evaluate_script(&cx, &driver, source, style)?;
+        let found = evaluate_script(&cx, &driver, source, style, scan.module)
+            .map_err(|e| with_script_position(e, source, style))?;
         let set_script: Function = driver.get("setScript").map_err(|e| internal(&cx, e))?;
         let entries: Vec<String> = set_script
             .call((style_name(style), found))
             .map_err(|e| thrown(&cx, e, ErrorKind::Script))?;
         Ok((Persistent::save(&cx, driver), entries))
     })?;
+    // Jobs the top level queued run now, while host calls are refused, and
+    // not at the start of every run from the snapshot.
+    runtime
+        .resolve_pending_jobs()
+        .map_err(|e| error(ErrorKind::Script, format!("top-level code: {e}")))?;
     // Free what loading left unreachable (the prelude files' functions, the
     // script's top level) before the snapshot; frees at load time are
     // zeroed (see `alloc.rs`), so their pages leave the memory image.
@@ -167,14 +177,24 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
         entries,
         packages,
     };
-    Ok((Loaded { runtime, driver }, info))
+    Ok((
+        Loaded {
+            runtime,
+            driver,
+            style,
+        },
+        info,
+    ))
 }
 
 /// Evaluate the prelude files and return the driver.
 fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
     let natives = natives::register(cx)?;
     web::register(cx, &natives)?;
-    prelude::evaluate(cx, natives)
+    let driver = prelude::evaluate(cx, natives)?;
+    let error_kind: Function = driver.get("errorKind")?;
+    ERROR_KIND.with(|k| *k.borrow_mut() = Some(Persistent::save(cx, error_kind)));
+    Ok(driver)
 }
 
 /// Refuse, before anything runs, what the source shows it needs and this
@@ -193,23 +213,17 @@ fn check_source(scan: &source::Scan, style: Style) -> Result<Vec<String>, Script
         &scan.requires[..]
     };
     for (name, line, column) in requires {
-        let message = if PACKAGES.contains(&name.as_str()) {
-            if !packages.contains(name) {
-                packages.push(name.clone());
-            }
-            continue;
-        } else if LOGINRADIUS_PACKAGES.contains(&name.as_str()) {
-            format!(
-                "require('{name}'): the LoginRadius package `{name}` is not available in Claimscript; \
-                 only `axios` is (a shim over fetch)"
-            )
-        } else {
-            format!(
-                "require('{name}'): packages are not available in Claimscript; only `axios` is \
-                 (a shim over fetch)"
-            )
-        };
-        return Err(at(ErrorKind::Unsupported, message, *line, *column));
+        if !PACKAGES.contains(&name.as_str()) {
+            return Err(at(
+                ErrorKind::Unsupported,
+                require_message(name),
+                *line,
+                *column,
+            ));
+        }
+        if !packages.contains(name) {
+            packages.push(name.clone());
+        }
     }
     if style == Style::Auth0
         && let Some((member, line, column)) = scan
@@ -230,6 +244,25 @@ fn check_source(scan: &source::Scan, style: Style) -> Result<Vec<String>, Script
     Ok(packages)
 }
 
+/// Why `require(name)` fails, for a package other than `axios`: at compile
+/// time when the name is in the source, else when the script runs.
+pub(crate) fn require_message(name: &str) -> String {
+    const ONLY: &str = "only `axios` is (a shim over fetch)";
+    if LOGINRADIUS_PACKAGES.contains(&name) {
+        format!(
+            "require('{name}'): the LoginRadius package `{name}` is not available in Claimscript; {ONLY}"
+        )
+    } else if matches!(name, "crypto" | "node:crypto") {
+        format!(
+            "require('{name}'): Node.js modules are not available in Claimscript; use the Web \
+             Crypto global `crypto` instead (crypto.subtle.digest, HMAC sign/verify, \
+             crypto.randomUUID, crypto.getRandomValues)"
+        )
+    } else {
+        format!("require('{name}'): packages are not available in Claimscript; {ONLY}")
+    }
+}
+
 /// Evaluate the script as its style requires and return what it defined:
 /// for Logto its `getCustomJwtClaims`, for CommonJS styles its exports.
 fn evaluate_script<'js>(
@@ -237,16 +270,17 @@ fn evaluate_script<'js>(
     driver: &Object<'js>,
     source: &str,
     style: Style,
+    is_module: bool,
 ) -> Result<Object<'js>, ScriptError> {
     let found = Object::new(cx.clone()).map_err(|e| internal(cx, e))?;
     if style != Style::Logto {
-        // Node's module wrapper, on the first line so that positions match.
-        let wrapped = format!("(function (exports, require, module) {{{source}\n}})");
+        // Node's module wrapper, on the first line so that lines match.
+        let wrapped = format!("{COMMON_JS_PREFIX}{source}\n}})");
         let body: Function = eval_script(cx, &wrapped)?;
         let common_js: Function = driver.get("commonJs").map_err(|e| internal(cx, e))?;
         return common_js.call((body,)).map_err(|e| compile_error(cx, e));
     }
-    let entry: Value = if is_module(source) {
+    let entry: Value = if is_module {
         let declared =
             Module::declare(cx.clone(), SCRIPT_NAME, source).map_err(|e| compile_error(cx, e))?;
         let (module, promise) = declared.eval().map_err(|e| compile_error(cx, e))?;
@@ -279,15 +313,53 @@ fn eval_script<'js, T: javy::quickjs::FromJs<'js>>(
         .map_err(|e| compile_error(cx, e))
 }
 
-/// A script is a module when a line starts with `export` or a static `import`.
-fn is_module(source: &str) -> bool {
-    source.lines().map(str::trim_start).any(|line| {
-        let starts = |kw: &str| {
-            line.strip_prefix(kw)
-                .is_some_and(|rest| rest.starts_with([' ', '\t', '{', '*']))
+/// What a CommonJS script is wrapped in; its columns on line 1 are shifted
+/// by its length.
+const COMMON_JS_PREFIX: &str = "(function (exports, require, module) {";
+
+/// An error's position as the script's author sees it. QuickJS counts
+/// columns from 0 on the first line of a source (from 1 on the others), and
+/// on line 1 of a CommonJS script from the wrapper's start. Its column for
+/// a syntax error is not reliable (it points at an earlier token, or past
+/// the line): it is replaced by the column of the token the message names,
+/// looked for on the error's line, or dropped.
+fn with_script_position(mut err: ScriptError, source: &str, style: Style) -> ScriptError {
+    if err.line == Some(1) {
+        let shift = match style {
+            Style::Logto => 0,
+            Style::Auth0 | Style::Loginradius => COMMON_JS_PREFIX.chars().count() as u32,
         };
-        starts("export") || (starts("import") && !line.starts_with("import("))
-    })
+        err.column = err
+            .column
+            .and_then(|c| (c + 1).checked_sub(shift))
+            .filter(|&c| c > 0);
+    }
+    if err.kind == ErrorKind::Syntax {
+        err.column = err
+            .line
+            .and_then(|line| source.lines().nth(line.checked_sub(1)? as usize))
+            .and_then(|text| syntax_error_column(text, &err.message, err.column));
+    }
+    err
+}
+
+/// The column of the unexpected token a syntax error names (`unexpected
+/// token in expression: ';'`, `Unexpected identifier 'b'`) on `line`: its
+/// first occurrence from QuickJS's column on, else on the whole line.
+fn syntax_error_column(line: &str, message: &str, reported: Option<u32>) -> Option<u32> {
+    if !message.to_ascii_lowercase().contains("unexpected") {
+        return None;
+    }
+    let token = message.rsplit('\'').nth(1).filter(|t| !t.is_empty())?;
+    let chars: Vec<char> = line.chars().collect();
+    let token: Vec<char> = token.chars().collect();
+    let find_from = |from: usize| {
+        (from..chars.len())
+            .find(|&i| chars[i..].starts_with(&token))
+            .map(|i| i as u32 + 1)
+    };
+    let from = reported.map_or(0, |c| c.saturating_sub(1) as usize);
+    find_from(from).or_else(|| find_from(0))
 }
 
 fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
@@ -345,12 +417,27 @@ fn claims<'js>(
     let get = |key: &str| -> Result<Value<'js>, ScriptError> {
         result.get(key).map_err(|e| internal(cx, e))
     };
+    let access_token = claims_json(cx, loaded, get("access")?)?;
+    // A Logto script returns its access-token claims and has no API for
+    // anything else.
+    if loaded.style == Style::Logto {
+        return Ok(Claims {
+            access_token,
+            id_token: None,
+            scopes_added: Vec::new(),
+            scopes_removed: Vec::new(),
+        });
+    }
     let id = get("id")?;
     let strings = |key: &str| -> Result<Vec<String>, ScriptError> {
-        get(key)?.get().map_err(|e| internal(cx, e))
+        let texts: Vec<javy::quickjs::String> = get(key)?.get().map_err(|e| internal(cx, e))?;
+        texts
+            .iter()
+            .map(|t| natives::usv_string(t).map_err(|e| internal(cx, e)))
+            .collect()
     };
     Ok(Claims {
-        access_token: claims_json(cx, loaded, get("access")?)?,
+        access_token,
         id_token: if id.is_undefined() {
             None
         } else {
@@ -367,8 +454,12 @@ fn claims_json<'js>(
     loaded: &Loaded,
     claims: Value<'js>,
 ) -> Result<String, ScriptError> {
-    if let Ok(json) = output::to_json(cx, &claims) {
-        return Ok(json);
+    match output::to_json(cx, &claims) {
+        Ok(json) => return Ok(json),
+        Err(output::Declined::Threw) => {
+            return Err(thrown(cx, JsError::Exception, ErrorKind::Script));
+        }
+        Err(output::Declined::Fallback) => {}
     }
     let driver = restore(cx, &loaded.driver)?;
     let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
@@ -418,7 +509,7 @@ fn describe_thrown<'js>(cx: &Ctx<'js>, value: Value<'js>, default: ErrorKind) ->
     let message = get("message").unwrap_or_default();
     let stack = get("stack").filter(|s| !s.trim().is_empty());
     // Errors the runtime raises on purpose carry their kind.
-    let raised = match get("claimscriptKind").as_deref() {
+    let raised = match raised_kind(cx, &value).as_deref() {
         Some("invalid_output") => Some(ErrorKind::InvalidOutput),
         Some("missing_function") => Some(ErrorKind::MissingFunction),
         Some("unsupported") => Some(ErrorKind::Unsupported),
@@ -447,6 +538,16 @@ fn describe_thrown<'js>(cx: &Ctx<'js>, value: Value<'js>, default: ErrorKind) ->
         line,
         column,
     }
+}
+
+/// The kind the prelude gave an error it raised, if `value` is one.
+fn raised_kind<'js>(cx: &Ctx<'js>, value: &Value<'js>) -> Option<String> {
+    let error_kind = ERROR_KIND.with(|k| k.borrow().clone())?;
+    let error_kind = error_kind.restore(cx).ok()?;
+    error_kind
+        .call::<_, Option<String>>((value.clone(),))
+        .ok()
+        .flatten()
 }
 
 /// The first `script.js:LINE:COLUMN` in a QuickJS stack trace.

@@ -1,7 +1,6 @@
 //! The Rust functions the prelude builds on that reach the host: console,
 //! denial, environment, fetch, and waiting for the host between jobs.
 
-use javy::quickjs::function::This;
 use javy::quickjs::{
     ArrayBuffer, Ctx, Error as JsError, Exception, Function, Object, Result as JsResult,
 };
@@ -19,6 +18,14 @@ pub(crate) fn register<'js>(cx: &Ctx<'js>) -> JsResult<Object<'js>> {
     natives.set("fetchStart", Function::new(cx.clone(), fetch_start)?)?;
     natives.set("fetchCancel", Function::new(cx.clone(), fetch_cancel)?)?;
     natives.set("utf8Encode", Function::new(cx.clone(), utf8_encode)?)?;
+    natives.set(
+        "refuseAtLoad",
+        Function::new(cx.clone(), refuse_at_load_js)?,
+    )?;
+    natives.set(
+        "requireMessage",
+        Function::new(cx.clone(), |name: String| crate::require_message(&name))?,
+    )?;
     Ok(natives)
 }
 
@@ -43,17 +50,51 @@ pub(crate) fn refuse_at_load<'js>(cx: &Ctx<'js>, what: &str) -> JsResult<()> {
     Ok(())
 }
 
+/// `native.refuseAtLoad(what)`: for the prelude's APIs that only make sense
+/// in a run (timers), which would otherwise live on in the snapshot.
+fn refuse_at_load_js<'js>(cx: Ctx<'js>, what: String) -> JsResult<()> {
+    refuse_at_load(&cx, &what)
+}
+
 /// Throw a `TypeError` (an instance of the global class, as a script
 /// expects) with `message`.
 pub(crate) fn throw_type_error(cx: &Ctx<'_>, message: &str) -> JsError {
     Exception::throw_type(cx, message)
 }
 
-fn log(level: u8, message: String) {
+/// A JS string as UTF-8 with each lone surrogate replaced by U+FFFD, as
+/// WebIDL's USVString conversion does. QuickJS writes a lone surrogate as
+/// its three-byte (WTF-8) form, which a Rust `String` cannot hold, so a
+/// native taking `String` would throw on one.
+pub(crate) fn usv_string(text: &javy::quickjs::String<'_>) -> JsResult<String> {
+    let c_string = text.clone().to_cstring()?;
+    // SAFETY: QuickJS's C string holds `len` bytes and lives as long as
+    // `c_string`.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(c_string.as_ptr().cast::<u8>(), c_string.len()) };
+    let mut out = String::with_capacity(bytes.len());
+    let (mut at, mut start) = (0, 0);
+    while at < bytes.len() {
+        // 0xED 0xA0..=0xBF starts an encoded surrogate, and nothing else.
+        if bytes[at] == 0xED && bytes.get(at + 1).is_some_and(|b| (0xA0..=0xBF).contains(b)) {
+            out.push_str(&String::from_utf8_lossy(&bytes[start..at]));
+            out.push('\u{FFFD}');
+            at = (at + 3).min(bytes.len());
+            start = at;
+        } else {
+            at += 1;
+        }
+    }
+    out.push_str(&String::from_utf8_lossy(&bytes[start..]));
+    Ok(out)
+}
+
+fn log(level: u8, message: javy::quickjs::String<'_>) -> JsResult<()> {
+    let message = usv_string(&message)?;
     if crate::loading() {
         // Top-level console output happens once, at compile time; it is not
         // part of any run.
-        return;
+        return Ok(());
     }
     let level = match level {
         0 => host::LogLevel::Debug,
@@ -63,22 +104,25 @@ fn log(level: u8, message: String) {
         _ => host::LogLevel::Log,
     };
     host::log(level, &message);
+    Ok(())
 }
 
 fn deny<'js>(
     cx: Ctx<'js>,
-    message: String,
-    code: Option<String>,
-    title: Option<String>,
+    message: javy::quickjs::String<'js>,
+    code: Option<javy::quickjs::String<'js>>,
+    title: Option<javy::quickjs::String<'js>>,
 ) -> JsResult<()> {
     refuse_at_load(&cx, "api.denyAccess")?;
-    host::deny(&message, code.as_deref(), title.as_deref());
+    let code = code.as_ref().map(usv_string).transpose()?;
+    let title = title.as_ref().map(usv_string).transpose()?;
+    host::deny(&usv_string(&message)?, code.as_deref(), title.as_deref());
     Ok(())
 }
 
-fn env_get<'js>(cx: Ctx<'js>, name: String) -> JsResult<Option<String>> {
+fn env_get<'js>(cx: Ctx<'js>, name: javy::quickjs::String<'js>) -> JsResult<Option<String>> {
     refuse_at_load(&cx, "environmentVariables")?;
-    Ok(host::env_get(&name))
+    Ok(host::env_get(&usv_string(&name)?))
 }
 
 fn env_names<'js>(cx: Ctx<'js>) -> JsResult<Vec<String>> {
@@ -113,17 +157,7 @@ fn fetch_start<'js>(
 /// UTF-8 of a JS string; lone surrogates become U+FFFD, as the WHATWG
 /// encoder does.
 fn utf8_encode<'js>(cx: Ctx<'js>, text: javy::quickjs::String<'js>) -> JsResult<ArrayBuffer<'js>> {
-    let text = match text.to_string() {
-        Ok(text) => text,
-        Err(_) => {
-            let well_formed: Function = cx
-                .globals()
-                .get::<_, Object>("String")?
-                .get::<_, Object>("prototype")?
-                .get("toWellFormed")?;
-            well_formed.call((This(text),))?
-        }
-    };
+    let text = usv_string(&text)?;
     ArrayBuffer::new(cx, text.into_bytes())
 }
 
@@ -210,9 +244,20 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
 /// `buf` must be valid for `len` bytes of writes, as WASI requires.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn claimscript_random_get(buf: *mut u8, len: usize) -> i32 {
-    let bytes = host::random_bytes(len as u32);
-    // SAFETY: the caller passes a writable buffer of `len` bytes.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len().min(len)) };
+    // The host serves at most 64 KiB a call.
+    const PIECE: usize = 65_536;
+    let mut filled = 0;
+    while filled < len {
+        let want = (len - filled).min(PIECE);
+        let bytes = host::random_bytes(want as u32);
+        if bytes.len() != want {
+            return 29; // WASI errno `io`: never report a partial fill as success
+        }
+        // SAFETY: the caller passes a writable buffer of `len` bytes, and
+        // `filled + want <= len`.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.add(filled), want) };
+        filled += want;
+    }
     0
 }
 

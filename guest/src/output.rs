@@ -7,7 +7,8 @@
 //! else (a `toJSON` method, a class instance, a proxy, a BigInt, a string
 //! with a lone surrogate, nesting deeper than [`MAX_DEPTH`]) makes it give
 //! up, and the caller falls back to `JSON.stringify` itself, so the result
-//! and its errors are always `JSON.stringify`'s.
+//! and its errors are always `JSON.stringify`'s. A getter that throws ends
+//! the writing with its exception, as it would end `JSON.stringify`.
 
 use std::ffi::{CStr, c_char};
 use std::fmt::Write;
@@ -17,11 +18,17 @@ use javy::quickjs::{Ctx, Value, qjs};
 /// Deepest nesting written; deeper (or cyclic) values go to `JSON.stringify`.
 const MAX_DEPTH: usize = 64;
 
-/// The value cannot be written here; use `JSON.stringify`.
-pub(crate) struct Fallback;
+/// Why the writer stopped.
+pub(crate) enum Declined {
+    /// The value cannot be written here; use `JSON.stringify`.
+    Fallback,
+    /// Reading a property threw (a getter); the exception is pending in the
+    /// context, and is the result: calling the getter again would not be.
+    Threw,
+}
 
-/// `JSON.stringify(value)` for a plain object, or [`Fallback`].
-pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>) -> Result<String, Fallback> {
+/// `JSON.stringify(value)` for a plain object, or why not.
+pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>) -> Result<String, Declined> {
     let cx = cx.as_raw().as_ptr();
     let mut writer = Writer {
         cx,
@@ -34,25 +41,26 @@ pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>) -> Result<String, Fallbac
     // freed before returning.
     unsafe {
         let Some(array) = Owned::new(cx, qjs::JS_NewArray(cx)) else {
-            return Err(Fallback);
+            return Err(Declined::Fallback);
         };
         let Some(object) = Owned::new(cx, qjs::JS_NewObject(cx)) else {
-            return Err(Fallback);
+            return Err(Declined::Fallback);
         };
         let object_prototype =
-            Owned::new(cx, qjs::JS_GetPrototype(cx, object.0)).ok_or(Fallback)?;
-        let array_prototype = Owned::new(cx, qjs::JS_GetPrototype(cx, array.0)).ok_or(Fallback)?;
+            Owned::new(cx, qjs::JS_GetPrototype(cx, object.0)).ok_or(Declined::Fallback)?;
+        let array_prototype =
+            Owned::new(cx, qjs::JS_GetPrototype(cx, array.0)).ok_or(Declined::Fallback)?;
         // A script may have given every object or array a `toJSON`.
         for prototype in [&object_prototype, &array_prototype] {
             if has_property(cx, prototype.0, c"toJSON")? {
-                return Err(Fallback);
+                return Err(Declined::Fallback);
             }
         }
         writer.object_prototype = object_prototype.0;
         writer.array_prototype = array_prototype.0;
         writer.to_json_atom = qjs::JS_NewAtom(cx, c"toJSON".as_ptr());
         if writer.to_json_atom == 0 {
-            return Err(Fallback);
+            return Err(Declined::Fallback);
         }
         let written = writer.value(value.as_raw(), 0);
         qjs::JS_FreeAtom(cx, writer.to_json_atom);
@@ -96,11 +104,11 @@ unsafe fn has_property(
     cx: *mut qjs::JSContext,
     object: qjs::JSValue,
     name: &CStr,
-) -> Result<bool, Fallback> {
+) -> Result<bool, Declined> {
     // SAFETY: a live object and a NUL-terminated name.
     unsafe {
-        let value =
-            Owned::new(cx, qjs::JS_GetPropertyStr(cx, object, name.as_ptr())).ok_or(Fallback)?;
+        let value = Owned::new(cx, qjs::JS_GetPropertyStr(cx, object, name.as_ptr()))
+            .ok_or(Declined::Fallback)?;
         Ok(!qjs::JS_IsUndefined(value.0))
     }
 }
@@ -108,7 +116,7 @@ unsafe fn has_property(
 impl Writer {
     /// Write `value`; `Ok(false)` when `JSON.stringify` would leave it out
     /// (undefined, a function, a symbol).
-    unsafe fn value(&mut self, value: qjs::JSValue, depth: usize) -> Result<bool, Fallback> {
+    unsafe fn value(&mut self, value: qjs::JSValue, depth: usize) -> Result<bool, Declined> {
         // SAFETY: `value` is alive for the call (see `to_json`).
         unsafe {
             match qjs::JS_VALUE_GET_NORM_TAG(value) {
@@ -137,30 +145,45 @@ impl Writer {
                         return Ok(false);
                     }
                     if depth >= MAX_DEPTH || qjs::JS_IsProxy(value) {
-                        return Err(Fallback);
+                        return Err(Declined::Fallback);
                     }
                     let prototype = Owned::new(self.cx, qjs::JS_GetPrototype(self.cx, value))
-                        .ok_or(Fallback)?;
-                    if qjs::JS_IsArray(value) && prototype.0 == self.array_prototype {
+                        .ok_or(Declined::Fallback)?;
+                    // An own `toJSON` method is JSON.stringify's business.
+                    let to_json = qjs::JS_GetOwnProperty(
+                        self.cx,
+                        std::ptr::null_mut(),
+                        value,
+                        self.to_json_atom,
+                    );
+                    if to_json != 0 {
+                        return Err(Declined::Fallback);
+                    }
+                    if qjs::JS_IsArray(value) {
+                        // An array whose prototype was changed is still an
+                        // array to JSON.stringify, but may inherit anything.
+                        if prototype.0 != self.array_prototype {
+                            return Err(Declined::Fallback);
+                        }
                         self.array(value, depth)?;
                     } else if prototype.0 == self.object_prototype || qjs::JS_IsNull(prototype.0) {
                         self.object(value, depth)?;
                     } else {
-                        return Err(Fallback);
+                        return Err(Declined::Fallback);
                     }
                 }
-                _ => return Err(Fallback),
+                _ => return Err(Declined::Fallback),
             }
         }
         Ok(true)
     }
 
-    unsafe fn array(&mut self, array: qjs::JSValue, depth: usize) -> Result<(), Fallback> {
+    unsafe fn array(&mut self, array: qjs::JSValue, depth: usize) -> Result<(), Declined> {
         // SAFETY: `array` is a live array.
         unsafe {
             let mut length = 0i64;
             if qjs::JS_GetLength(self.cx, array, &mut length) < 0 {
-                return Err(Fallback);
+                return Err(Declined::Fallback);
             }
             self.out.push('[');
             for index in 0..length {
@@ -171,7 +194,7 @@ impl Writer {
                     self.cx,
                     qjs::JS_GetPropertyUint32(self.cx, array, index as u32),
                 )
-                .ok_or(Fallback)?;
+                .ok_or(Declined::Threw)?;
                 if !self.value(element.0, depth + 1)? {
                     self.out.push_str("null");
                 }
@@ -181,20 +204,14 @@ impl Writer {
         Ok(())
     }
 
-    unsafe fn object(&mut self, object: qjs::JSValue, depth: usize) -> Result<(), Fallback> {
+    unsafe fn object(&mut self, object: qjs::JSValue, depth: usize) -> Result<(), Declined> {
         // SAFETY: `object` is a live object; the property table is freed.
         unsafe {
-            // An own `toJSON` method is JSON.stringify's business.
-            let found =
-                qjs::JS_GetOwnProperty(self.cx, std::ptr::null_mut(), object, self.to_json_atom);
-            if found != 0 {
-                return Err(Fallback);
-            }
             let mut table: *mut qjs::JSPropertyEnum = std::ptr::null_mut();
             let mut count: u32 = 0;
             let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as i32;
             if qjs::JS_GetOwnPropertyNames(self.cx, &mut table, &mut count, object, flags) < 0 {
-                return Err(Fallback);
+                return Err(Declined::Fallback);
             }
             let result = self.members(object, table, count, depth);
             qjs::JS_FreePropertyEnum(self.cx, table, count);
@@ -208,7 +225,7 @@ impl Writer {
         table: *mut qjs::JSPropertyEnum,
         count: u32,
         depth: usize,
-    ) -> Result<(), Fallback> {
+    ) -> Result<(), Declined> {
         self.out.push('{');
         let mut first = true;
         for i in 0..count as usize {
@@ -216,7 +233,8 @@ impl Writer {
             let atom = unsafe { (*table.add(i)).atom };
             // SAFETY: a live object and one of its keys.
             let value = unsafe {
-                Owned::new(self.cx, qjs::JS_GetProperty(self.cx, object, atom)).ok_or(Fallback)?
+                Owned::new(self.cx, qjs::JS_GetProperty(self.cx, object, atom))
+                    .ok_or(Declined::Threw)?
             };
             let mark = self.out.len();
             if !first {
@@ -236,13 +254,13 @@ impl Writer {
         Ok(())
     }
 
-    unsafe fn atom(&mut self, atom: qjs::JSAtom) -> Result<(), Fallback> {
+    unsafe fn atom(&mut self, atom: qjs::JSAtom) -> Result<(), Declined> {
         let mut len = 0;
         // SAFETY: an atom of this context; the string is freed below.
         unsafe {
             let text = qjs::JS_AtomToCStringLen(self.cx, &mut len, atom);
             if text.is_null() {
-                return Err(Fallback);
+                return Err(Declined::Fallback);
             }
             let result = self.quoted(text, len as usize);
             qjs::JS_FreeCString(self.cx, text);
@@ -251,13 +269,13 @@ impl Writer {
     }
 
     /// Write a string value quoted, or a number as QuickJS formats it.
-    unsafe fn c_string(&mut self, value: qjs::JSValue, quote: bool) -> Result<(), Fallback> {
+    unsafe fn c_string(&mut self, value: qjs::JSValue, quote: bool) -> Result<(), Declined> {
         let mut len = 0;
         // SAFETY: a live value; the string is freed below.
         unsafe {
             let text = qjs::JS_ToCStringLen2(self.cx, &mut len, value, false);
             if text.is_null() {
-                return Err(Fallback);
+                return Err(Declined::Fallback);
             }
             let result = if quote {
                 self.quoted(text, len as usize)
@@ -268,7 +286,7 @@ impl Writer {
                         self.out.push_str(s);
                         Ok(())
                     }
-                    Err(_) => Err(Fallback),
+                    Err(_) => Err(Declined::Fallback),
                 }
             };
             qjs::JS_FreeCString(self.cx, text);
@@ -278,10 +296,10 @@ impl Writer {
 
     /// Append `text` as a JSON string. Text that is not valid UTF-8 (a lone
     /// surrogate) is left to `JSON.stringify`.
-    unsafe fn quoted(&mut self, text: *const c_char, len: usize) -> Result<(), Fallback> {
+    unsafe fn quoted(&mut self, text: *const c_char, len: usize) -> Result<(), Declined> {
         // SAFETY: QuickJS returned `len` bytes at `text`.
         let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
-        let text = std::str::from_utf8(bytes).map_err(|_| Fallback)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| Declined::Fallback)?;
         self.out.push('"');
         let mut plain = 0;
         for (i, b) in text.bytes().enumerate() {

@@ -22,9 +22,18 @@ fn words(source: &str) -> Vec<Word<'_>> {
     let (mut at, mut line, mut line_start) = (0usize, 1u32, 0usize);
     // Whether a `/` here starts a regular expression (no value before it).
     let mut regex_allowed = true;
+    // Columns count characters from the line's start; counted on from the
+    // last position asked for, so that a long (minified) line costs no more
+    // than a short one.
+    let (mut counted_to, mut counted) = (0usize, 0usize);
     while at < bytes.len() {
         let b = bytes[at];
-        let column = (source[line_start..at].chars().count() + 1) as u32;
+        if counted_to < line_start {
+            (counted_to, counted) = (line_start, 0);
+        }
+        counted += source.get(counted_to..at).map_or(0, |s| s.chars().count());
+        counted_to = at;
+        let column = (counted + 1) as u32;
         match b {
             b'\n' => {
                 at += 1;
@@ -132,8 +141,11 @@ fn words(source: &str) -> Vec<Word<'_>> {
 /// What the scan found.
 #[derive(Debug, Default)]
 pub(crate) struct Scan {
-    /// `exports.X = ...` / `module.exports.X = ...` assignments, by name.
+    /// `exports.X = ...` / `module.exports.X = ...` assignments and the keys
+    /// of `module.exports = { ... }`, by name.
     pub(crate) exports: Vec<String>,
+    /// Whether the code has `export` or a static `import`: an ES module.
+    pub(crate) module: bool,
     /// `require('name')` calls: the name and its position.
     pub(crate) requires: Vec<(String, u32, u32)>,
     /// `api.member` uses: the member and its position.
@@ -160,6 +172,24 @@ pub(crate) fn scan(source: &str) -> Scan {
                     scan.exports.push(name.text.to_string());
                 }
             }
+            "module" if !after_dot(i) => {
+                if let (Some(dot), Some(exports), Some(eq), Some(open)) =
+                    (next(1), next(2), next(3), next(4))
+                    && dot.text == "."
+                    && exports.text == "exports"
+                    && eq.text == "="
+                    && open.text == "{"
+                    && !open.literal
+                {
+                    scan.exports.extend(object_keys(&words[i + 5..]));
+                }
+            }
+            "export" if !after_dot(i) => scan.module = true,
+            "import" if !after_dot(i) => {
+                if next(1).is_none_or(|w| w.literal || !matches!(w.text, "(" | ".")) {
+                    scan.module = true;
+                }
+            }
             "require" if !after_dot(i) => {
                 if let (Some(open), Some(name)) = (next(1), next(2))
                     && open.text == "("
@@ -182,6 +212,38 @@ pub(crate) fn scan(source: &str) -> Scan {
         }
     }
     scan
+}
+
+/// The keys of an object literal whose `{` was just before `words`:
+/// `{ execute, other: f, async method() {} }`.
+fn object_keys(words: &[Word<'_>]) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut depth = 1;
+    let mut key_next = true;
+    for word in words {
+        if !word.literal {
+            match word.text {
+                "{" | "(" | "[" => depth += 1,
+                "}" | ")" | "]" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                "," if depth == 1 => {
+                    key_next = true;
+                    continue;
+                }
+                "async" | "get" | "set" | "*" if depth == 1 && key_next => continue,
+                _ => {}
+            }
+        }
+        if depth == 1 && key_next {
+            keys.push(word.text.to_string());
+        }
+        key_next = false;
+    }
+    keys
 }
 
 /// The style a script's exports imply: Auth0 Actions export

@@ -124,7 +124,7 @@ const getCustomJwtClaims = async () => {
 
   check('getRandomValues: fills and returns the same array', () => {
     const array = new Uint8Array(16);
-    return crypto.getRandomValues(array) === array && expect(array.some((b) => b !== 0), true);
+    return all(expect(crypto.getRandomValues(array) === array, true), expect(array.some((b) => b !== 0), true));
   });
   check('getRandomValues: Float32Array rejected', () => {
     try { crypto.getRandomValues(new Float32Array(4)); return 'no exception'; } catch (error) { return expect(error.name, 'TypeMismatchError'); }
@@ -139,7 +139,8 @@ const getCustomJwtClaims = async () => {
   });
   check('randomUUID: two differ', () => crypto.randomUUID() !== crypto.randomUUID());
   check('crypto is a Crypto, subtle a SubtleCrypto', () =>
-    crypto instanceof Crypto && crypto.subtle instanceof SubtleCrypto && expect(Object.prototype.toString.call(crypto), '[object Crypto]'));
+    all(expect(crypto instanceof Crypto, true), expect(crypto.subtle instanceof SubtleCrypto, true),
+      expect(Object.prototype.toString.call(crypto), '[object Crypto]')));
 
   return { results };
 };

@@ -139,13 +139,35 @@ const getCustomJwtClaims = async () => {
     return eq(ran, true);
   });
   check('queueMicrotask needs a function', () => throws(() => queueMicrotask('x'), 'TypeError', TypeError));
-  await checkAsync('microtasks queued by a timer run before later timers', async () => {
+  await checkAsync('microtasks queued by a timer run before the next due timer', async () => {
     const order = [];
-    setTimeout(() => { order.push('timer'); queueMicrotask(() => order.push('microtask')); }, 0);
+    // Both due at once: HTML runs a microtask checkpoint after each task.
+    setTimeout(() => {
+      order.push('A');
+      queueMicrotask(() => order.push('microtask after A'));
+      Promise.resolve().then(() => order.push('then after A'));
+    }, 0);
+    setTimeout(() => order.push('B'), 0);
     await sleep(10);
-    setTimeout(() => order.push('later timer'), 0);
-    await sleep(10);
-    return same(order, ['timer', 'microtask', 'later timer']);
+    return same(order, ['A', 'microtask after A', 'then after A', 'B']);
+  });
+  await checkAsync('clearTimeout cannot cancel AbortSignal.timeout', async () => {
+    const signal = AbortSignal.timeout(5);
+    const last = setTimeout(() => {}, 0);
+    for (let id = -5; id <= last + 5; id++) clearTimeout(id);
+    await sleep(20);
+    return all(expect(signal.aborted, true), expect(signal.reason && signal.reason.name, 'TimeoutError'));
+  });
+  await checkAsync('timers keep time when a script mocks Date.now', async () => {
+    const realNow = Date.now;
+    Date.now = () => 0;
+    try {
+      let fired = false;
+      await new Promise((resolve) => setTimeout(() => { fired = true; resolve(); }, 5));
+      return eq(fired, true);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   return { results };

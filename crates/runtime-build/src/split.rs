@@ -1,7 +1,7 @@
 //! Split the runtime component into shared code and per-script state.
 //!
 //! `wit-component` produces one component whose main core module holds both
-//! QuickJS's code (about 740 KB) and its memory's initial contents. Every
+//! QuickJS's code (about 1.5 MB) and its memory's initial contents. Every
 //! script's pre-initialised component differs from another only in that
 //! memory, so compiling the whole thing per script would compile QuickJS
 //! again each time. Instead the main module is split in two:

@@ -48,22 +48,45 @@
 
   // ---- errors that end a run with a specific kind -----------------------
 
-  // `lib.rs` maps `claimscriptKind` to the run's error kind.
+  // `lib.rs` asks `driver.errorKind` for the kind of a thrown value. The kind
+  // is a private field: a script cannot make an object that has one, so it
+  // cannot pass its own errors off as the runtime's.
   class ClaimscriptError extends Error {
+    #kind;
     constructor(kind, message) {
       super(message);
-      this.claimscriptKind = kind;
+      this.#kind = kind;
+    }
+    static kindOf(value) {
+      return value !== null && typeof value === 'object' && #kind in value ? value.#kind : undefined;
     }
   }
   shared.ClaimscriptError = ClaimscriptError;
   shared.unsupported = (what) => new ClaimscriptError('unsupported', what);
 
+  // Captured now, like every intrinsic the driver relies on: a script that
+  // replaces them changes only its own view.
+  const { getPrototypeOf } = Object;
+  const ObjectPrototype = Object.prototype;
+
   function isPlainObject(value) {
     if (value === null || typeof value !== 'object') return false;
-    const proto = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
+    const proto = getPrototypeOf(value);
+    return proto === ObjectPrototype || proto === null;
   }
   shared.isPlainObject = isPlainObject;
+
+  // What a style's `run` returns. It has no prototype: resolving a promise
+  // with it looks up `then`, and lib.rs reads its fields, and neither may
+  // reach a getter a script put on Object.prototype.
+  shared.result = (access, id, scopesAdded, scopesRemoved) => {
+    const result = Object.create(null);
+    result.access = access;
+    result.id = id;
+    result.scopesAdded = scopesAdded;
+    result.scopesRemoved = scopesRemoved;
+    return result;
+  };
 
   shared.kindOf = function kindOf(value) {
     if (value === null) return 'null';
@@ -100,8 +123,11 @@
   let style;
   let entries;
   // The run's input and result stay referenced until the instance is thrown
-  // away: freeing them object by object would be work for nothing.
-  const keep = [];
+  // away: freeing them object by object would be work for nothing. A
+  // null-prototype object, so that storing in it runs no setter a script
+  // put on a prototype.
+  const keep = Object.create(null);
+  let kept = 0;
 
   shared.driver = {
     // A CommonJS script (Auth0, LoginRadius): run its body with `exports`,
@@ -118,13 +144,16 @@
       return Object.keys(entries);
     },
     // One run: the style calls the script and gives back
-    // `{ access, id, scopesAdded, scopesRemoved }`.
+    // `{ access, id, scopesAdded, scopesRemoved }`, a null-prototype object
+    // (see `shared.result`).
     async run(kind, argument) {
-      keep.push(argument);
+      keep[kept++] = argument;
       const result = await style.run(entries, kind, argument);
-      keep.push(result);
+      keep[kept++] = result;
       return result;
     },
+    // The kind of an error the runtime raised on purpose, else undefined.
+    errorKind: (value) => ClaimscriptError.kindOf(value),
     // The claims' JSON when the runtime's own writer declines (output.rs).
     stringify(claims) {
       try {

@@ -3,14 +3,16 @@
 //
 // Evaluated once, at load time, after web.js (which installed DOMException,
 // AbortController, AbortSignal, URL, URLSearchParams, ...). `native` holds the
-// Rust calls; `shared` receives the event loop's hooks `fetchHandles` and
-// `deliver`.
+// Rust calls; `shared` gives web.js's abort hooks and receives the event
+// loop's hooks `fetchHandles` and `deliver`.
 (function (native, shared) {
   'use strict';
 
   // Captured now, so that a script replacing these globals cannot affect us.
   const { DOMException, AbortController, AbortSignal, URL, URLSearchParams, Promise } = globalThis;
   const { parse: parseJson, stringify: stringifyJson } = JSON;
+  // web.js's view of abort signals, which scripts cannot reach.
+  const { onAbort, abortState } = shared;
 
   // ---- helpers ------------------------------------------------------------
 
@@ -639,15 +641,15 @@
     return new Promise((resolve, reject) => {
       const request = new Request(input, init);
       const { url, method, headers, signal } = requestParts(request);
-      if (signal.aborted) throw signal.reason;
+      const before = abortState(signal);
+      if (before.aborted) throw before.reason;
       const body = takeBody(request);
       const handle = native.fetchStart(method, url, headerEntries(headers), body !== null ? body : undefined);
-      const onAbort = () => {
+      const stop = onAbort(signal, () => {
         native.fetchCancel(handle);
-        finish(handle).reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort);
-      pending.set(handle, { resolve, reject, stop: () => signal.removeEventListener('abort', onAbort) });
+        finish(handle).reject(abortState(signal).reason);
+      });
+      pending.set(handle, { resolve, reject, stop });
     });
   }
 

@@ -10,7 +10,7 @@
 (function (native, shared) {
   'use strict';
 
-  const { ClaimscriptError, isPlainObject, kindOf, unsupported, environment } = shared;
+  const { ClaimscriptError, isPlainObject, kindOf, unsupported, environment, result } = shared;
 
   const missing = (message) => new ClaimscriptError('missing_function', message);
 
@@ -21,9 +21,10 @@
     }
   }
 
-  // Claims set one at a time (Auth0's and LoginRadius's `setCustomClaim`).
+  // Claims set one at a time (Auth0's and LoginRadius's `setCustomClaim`),
+  // into null-prototype objects: every name is a claim, `__proto__` too.
   function claimsRecorder() {
-    const access = {};
+    const access = Object.create(null);
     let id;
     const scopesAdded = [];
     const scopesRemoved = [];
@@ -41,7 +42,7 @@
     };
     return {
       setAccess(name, value) { access[claimName(name)] = value; },
-      setId(name, value) { (id || (id = {}))[claimName(name)] = value; },
+      setId(name, value) { (id || (id = Object.create(null)))[claimName(name)] = value; },
       addScope(scope) {
         scope = scopeName(scope);
         const i = scopesRemoved.indexOf(scope);
@@ -54,7 +55,7 @@
         if (i >= 0) scopesAdded.splice(i, 1);
         if (!scopesRemoved.includes(scope)) scopesRemoved.push(scope);
       },
-      result() { return { access, id, scopesAdded, scopesRemoved }; },
+      result() { return result(access, id, scopesAdded, scopesRemoved); },
     };
   }
 
@@ -97,11 +98,11 @@
     async run(entries, kind, payload) {
       payload.environmentVariables = environment;
       payload.api = logtoApi;
-      const result = await entries.getCustomJwtClaims(payload);
-      if (!isPlainObject(result)) {
-        throw new ClaimscriptError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(result)}`);
+      const claims = await entries.getCustomJwtClaims(payload);
+      if (!isPlainObject(claims)) {
+        throw new ClaimscriptError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(claims)}`);
       }
-      return { access: result, id: undefined, scopesAdded: [], scopesRemoved: [] };
+      return result(claims, undefined, [], []);
     },
   };
 
@@ -116,7 +117,7 @@
     'authentication', 'cache', 'multifactor', 'prompt', 'redirect', 'refreshToken',
     'rules', 'samlResponse', 'session', 'transaction', 'user', 'validation',
   ];
-  const AUTH0_M2M_DENY_CODES = ['invalid_scope', 'invalid_request', 'server_error'];
+  const AUTH0_M2M_DENY_CODES = Object.freeze(['invalid_scope', 'invalid_request', 'server_error']);
 
   function postLoginApi(recorder) {
     return api({
@@ -138,14 +139,15 @@
     return api({
       access: {
         deny(code, reason) {
-          if (!AUTH0_M2M_DENY_CODES.includes(code)) {
+          // Compared one by one: a script may have replaced Array.prototype.includes.
+          if (code !== AUTH0_M2M_DENY_CODES[0] && code !== AUTH0_M2M_DENY_CODES[1] && code !== AUTH0_M2M_DENY_CODES[2]) {
             throw new TypeError(`api.access.deny(code, reason): code must be one of ${AUTH0_M2M_DENY_CODES.join(', ')}`);
           }
           native.deny(reason === undefined ? 'Access denied' : String(reason), code, undefined);
         },
       },
       accessToken: { setCustomClaim: recorder.setAccess },
-    }, ['cache'], 'api.access.deny, api.accessToken.setCustomClaim');
+    }, ['cache', 'idToken'], 'api.access.deny, api.accessToken.setCustomClaim; a client-credentials token has no ID token');
   }
 
   const auth0 = {

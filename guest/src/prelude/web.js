@@ -377,11 +377,13 @@
 
     static timeout(milliseconds) {
       requireArgs(arguments.length, 1, 'AbortSignal.timeout');
+      native.refuseAtLoad('AbortSignal.timeout');
       const delay = enforceMilliseconds(milliseconds, 'AbortSignal.timeout');
       const signal = createAbortSignal();
+      // Keyed by an object, not a number: clearTimeout cannot cancel it.
       scheduleTimer(() => {
         signalAbort(signal, new DOMException('signal timed out', 'TimeoutError'));
-      }, [], delay, false, 'AbortSignal.timeout callback');
+      }, [], delay, false, 'AbortSignal.timeout callback', {});
       return signal;
     }
 
@@ -441,21 +443,24 @@
   // ---- timers and queueMicrotask ------------------------------------------
 
   // id -> { id, callback, args, delay, repeat, where, deadline, order }.
-  // Due timers run by deadline, then by when they were (re)scheduled.
+  // Due timers run by deadline, then by when they were (re)scheduled. The
+  // ids of setTimeout and setInterval are numbers; the runtime's own timers
+  // (AbortSignal.timeout) are keyed by objects.
   const timers = new Map();
   let lastTimerId = 0;
   let lastTimerOrder = 0;
+  // Captured now: a script that mocks Date.now does not stall its timers.
+  const now = Date.now;
 
   // WebIDL `long`, then negative delays become 0 (as browsers do).
   function timerDelay(value) {
     return Math.max(0, +value | 0);
   }
 
-  function scheduleTimer(callback, args, delay, repeat, where) {
-    const id = ++lastTimerId;
+  function scheduleTimer(callback, args, delay, repeat, where, id = ++lastTimerId) {
     timers.set(id, {
       id, callback, args, delay, repeat, where,
-      deadline: Date.now() + delay,
+      deadline: now() + delay,
       order: ++lastTimerOrder,
     });
     return id;
@@ -467,12 +472,16 @@
     return handler;
   }
 
+  // Timers belong to a run: one set by top-level code would be part of the
+  // snapshot, with a deadline from the time the script was compiled.
   function setTimeout(handler, timeout = 0, ...args) {
+    native.refuseAtLoad('setTimeout');
     const callback = timerCallback(handler, 'setTimeout');
     return scheduleTimer(callback, args, timerDelay(timeout), false, 'setTimeout callback');
   }
 
   function setInterval(handler, timeout = 0, ...args) {
+    native.refuseAtLoad('setInterval');
     const callback = timerCallback(handler, 'setInterval');
     return scheduleTimer(callback, args, timerDelay(timeout), true, 'setInterval callback');
   }
@@ -491,28 +500,32 @@
   function nextTimerDelay() {
     let earliest = Infinity;
     for (const timer of timers.values()) earliest = Math.min(earliest, timer.deadline);
-    return earliest === Infinity ? undefined : Math.max(0, earliest - Date.now());
+    return earliest === Infinity ? undefined : Math.max(0, earliest - now());
   }
 
-  // Runs the timers due now. Timers scheduled while they run wait for the next
-  // call, even with a zero delay.
+  // Runs the first timer due now, if any. One at a time: the driver runs the
+  // microtasks it queued before the next (HTML's microtask checkpoint after
+  // each task), asking `nextTimerDelay` again in between.
   function fireTimers() {
-    const now = Date.now();
-    const due = [...timers.values()]
-      .filter((timer) => timer.deadline <= now)
-      .sort((a, b) => a.deadline - b.deadline || a.order - b.order);
-    for (const timer of due) {
-      if (timers.get(timer.id) !== timer) continue; // cleared by an earlier callback
-      if (!timer.repeat) timers.delete(timer.id);
-      try {
-        timer.callback.apply(globalThis, timer.args);
-      } catch (error) {
-        reportUncaught(timer.where, error);
+    const time = now();
+    let first;
+    for (const timer of timers.values()) {
+      if (timer.deadline > time) continue;
+      if (first === undefined || timer.deadline < first.deadline
+          || (timer.deadline === first.deadline && timer.order < first.order)) {
+        first = timer;
       }
-      if (timer.repeat && timers.get(timer.id) === timer) {
-        timer.deadline = Date.now() + timer.delay;
-        timer.order = ++lastTimerOrder;
-      }
+    }
+    if (first === undefined) return;
+    if (!first.repeat) timers.delete(first.id);
+    try {
+      first.callback.apply(globalThis, first.args);
+    } catch (error) {
+      reportUncaught(first.where, error);
+    }
+    if (first.repeat && timers.get(first.id) === first) {
+      first.deadline = now() + first.delay;
+      first.order = ++lastTimerOrder;
     }
   }
 
@@ -530,6 +543,23 @@
       }
     });
   }
+
+  // For fetch: run `algorithm` when `signal` aborts, before its event, as
+  // the platform's own abort steps do (a script's listeners or a dispatched
+  // look-alike event cannot stop or fake it). Returns what removes it.
+  shared.onAbort = (signal, algorithm) => {
+    const state = abortSignals.get(signal);
+    const entry = () => algorithm();
+    state.algorithms.push(entry);
+    return () => {
+      const i = state.algorithms.indexOf(entry);
+      if (i >= 0) state.algorithms.splice(i, 1);
+    };
+  };
+  shared.abortState = (signal) => {
+    const { aborted, reason } = abortSignals.get(signal);
+    return { aborted, reason };
+  };
 
   shared.nextTimerDelay = nextTimerDelay;
   shared.fireTimers = fireTimers;

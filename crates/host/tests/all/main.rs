@@ -9,6 +9,7 @@ mod marshal;
 mod outcomes;
 mod server;
 mod styles;
+mod tamper;
 mod templates;
 mod trail;
 mod web;
@@ -48,6 +49,14 @@ pub async fn compile(source: &str) -> Script {
         .compile(source)
         .await
         .unwrap_or_else(|e| panic!("compile: {e}"))
+}
+
+/// The error compiling SOURCE fails with; panics if it compiles.
+pub async fn compile_error(source: &str) -> claimscript::ScriptError {
+    match engine().compile(source).await {
+        Err(claimscript::Error::Script(e)) => e,
+        other => panic!("expected a compile error, got {other:?}"),
+    }
 }
 
 /// Compile fixture NAME and run it once on the RBAC example input.

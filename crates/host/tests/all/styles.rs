@@ -6,7 +6,7 @@ use claimscript::{
 };
 use serde_json::{Value, json};
 
-use crate::{engine, error, repo_path, server};
+use crate::{compile_error, engine, error, repo_path, server};
 
 async fn example(name: &str) -> Script {
     let path = repo_path(&format!("examples/{name}/script.js"));
@@ -51,13 +51,6 @@ fn claims(report: &RunReport) -> Claimed {
             removed: scopes.removed.clone(),
         },
         other => panic!("expected claims, got {other:?}"),
-    }
-}
-
-async fn compile_error(source: &str) -> claimscript::ScriptError {
-    match engine().compile(source).await {
-        Err(Error::Script(e)) => e,
-        other => panic!("expected a compile error, got {other:?}"),
     }
 }
 

@@ -105,7 +105,13 @@ async fn aborting_a_fetch_before_and_during_the_request() {
            setTimeout(() => during.abort(), 20);\n\
            const late = await fetch(`${BASE}/slow`, { signal: during.signal }).catch((e) => e.name);\n\
            const timedOut = await fetch(`${BASE}/slow`, { signal: AbortSignal.timeout(30) }).catch((e) => e.name);\n\
-           return { early, late, timedOut, waitedMs: Date.now() - started };\n\
+           const waitedMs = Date.now() - started;\n\
+           // Only the signal's own abort stops a fetch, not an event named so.\n\
+           const fake = new AbortController();\n\
+           const pending = fetch(`${BASE}/echo`, { signal: fake.signal });\n\
+           fake.signal.dispatchEvent(new Event('abort'));\n\
+           const synthetic = await pending.then((r) => r.status, (e) => `rejected: ${e}`);\n\
+           return { early, late, timedOut, waitedMs, synthetic };\n\
          };",
     )
     .await;
@@ -120,19 +126,21 @@ async fn aborting_a_fetch_before_and_during_the_request() {
     assert_eq!(out["early"], "changed my mind");
     assert_eq!(out["late"], "AbortError");
     assert_eq!(out["timedOut"], "TimeoutError");
+    assert_eq!(out["synthetic"], 200);
     assert!(
         out["waitedMs"].as_u64().is_some_and(|ms| ms < 1_000),
         "{out}"
     );
-    // The aborted request never started; the others were stopped.
+    // The aborted request never started; the next two were stopped.
     let fetches = &report.stats.fetches;
-    assert_eq!(fetches.len(), 2, "{fetches:?}");
+    assert_eq!(fetches.len(), 3, "{fetches:?}");
     assert!(
-        fetches
+        fetches[..2]
             .iter()
             .all(|f| f.refused.as_deref() == Some("aborted by the script")),
         "{fetches:?}"
     );
+    assert_eq!(fetches[2].status, Some(200), "{fetches:?}");
 }
 
 #[tokio::test]
