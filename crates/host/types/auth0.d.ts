@@ -18,8 +18,8 @@
 
 /** The application the token is issued to. */
 interface Auth0Client {
-  /** The client id. */
-  client_id: string;
+  /** The client id; absent when the input names no application or client. */
+  client_id?: string;
   /** The application's name, when the input has the application. */
   name?: string;
   /** The application's custom data (`{}` when none). */
@@ -28,8 +28,8 @@ interface Auth0Client {
 
 /** The API the token is for. */
 interface Auth0ResourceServer {
-  /** The API's identifier: the token's audience (the first one when there are several). */
-  identifier: string;
+  /** The API's identifier: the token's audience (the first one when there are several); absent without one. */
+  identifier?: string;
 }
 
 /** The token request. */
@@ -81,10 +81,10 @@ interface Auth0User {
   family_name?: string;
   /** The URL of the user's picture. */
   picture?: string;
-  /** ISO 8601. */
-  created_at: string;
-  /** ISO 8601. */
-  updated_at: string;
+  /** ISO 8601; absent when the input has no creation time. */
+  created_at?: string;
+  /** ISO 8601; absent when the input has no update time. */
+  updated_at?: string;
   /** ISO 8601; absent before the first sign-in. */
   last_login?: string;
   /** The user's custom data. */
@@ -93,8 +93,8 @@ interface Auth0User {
   user_metadata: Record<string, any>;
   /** The user's linked identities. */
   identities: Auth0UserIdentity[];
-  /** The MFA factors the user has set up. */
-  multifactor: string[];
+  /** The MFA factors the user has set up; absent when the input does not say. */
+  multifactor?: string[];
 }
 
 /** The user's authorization. */

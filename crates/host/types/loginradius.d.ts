@@ -69,16 +69,16 @@ interface LrObject {
   Gender?: string;
   /** The country of the user's address. */
   Country?: { Code: string };
-  /** The names of the user's roles. */
-  Roles: string[];
-  /** The user's custom data. */
-  CustomFields: Record<string, any>;
-  /** False when the user is suspended. */
-  IsActive: boolean;
-  /** ISO 8601. */
-  CreatedDate: string;
-  /** ISO 8601. */
-  ModifiedDate: string;
+  /** The names of the user's roles; absent when the input has none. */
+  Roles?: string[];
+  /** The user's custom data; absent when the input has none. */
+  CustomFields?: Record<string, any>;
+  /** False when the user is suspended; absent when the input does not say. */
+  IsActive?: boolean;
+  /** ISO 8601; absent when the input has no creation time. */
+  CreatedDate?: string;
+  /** ISO 8601; absent when the input has no update time. */
+  ModifiedDate?: string;
   /** ISO 8601; absent before the first sign-in. */
   LastLoginDate?: string;
   /** The user's linked identities. */
