@@ -44,8 +44,9 @@ const LOGTO_ENTRY: &str = "getCustomJwtClaims";
 const PACKAGES: [&str; 1] = ["axios"];
 /// The other packages LoginRadius scripts may require, named in errors.
 const LOGINRADIUS_PACKAGES: [&str; 4] = ["underscore", "moment", "async", "@slack/webhook"];
-/// Members of Auth0's `api` that Claimscript does not provide (kept in step
-/// with `AUTH0_POST_LOGIN_UNSUPPORTED` in `prelude/styles.js`).
+/// Members of Auth0's `api` that Claimscript does not provide: found in the
+/// source at compile time, and throwing when used (`prelude/styles.js` gets
+/// this list as `native.auth0Unsupported`).
 const AUTH0_UNSUPPORTED: [&str; 12] = [
     "authentication",
     "cache",

@@ -26,6 +26,7 @@ pub(crate) fn register<'js>(cx: &Ctx<'js>) -> JsResult<Object<'js>> {
         "requireMessage",
         Function::new(cx.clone(), |name: String| crate::require_message(&name))?,
     )?;
+    natives.set("auth0Unsupported", crate::AUTH0_UNSUPPORTED.to_vec())?;
     Ok(natives)
 }
 
@@ -244,6 +245,14 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
 /// `buf` must be valid for `len` bytes of writes, as WASI requires.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn claimscript_random_get(buf: *mut u8, len: usize) -> i32 {
+    if crate::loading() {
+        // While loading, randomness would only make the snapshot differ
+        // from one compile of the same script to the next: whatever seeds
+        // it feeds (Math.random's) are reseeded on every run.
+        // SAFETY: the caller passes a writable buffer of `len` bytes.
+        unsafe { std::ptr::write_bytes(buf, 0, len) };
+        return 0;
+    }
     // The host serves at most 64 KiB a call.
     const PIECE: usize = 65_536;
     let mut filled = 0;
@@ -272,7 +281,12 @@ pub unsafe extern "C" fn claimscript_clock_time_get(
     out: *mut u64,
 ) -> i32 {
     // WASI clock ids: 0 realtime, 1 monotonic, 2/3 process/thread CPU time.
-    let now = if id == 0 {
+    // While loading the clocks stand at 0, for the same reason as above: no
+    // run sees that time, and the snapshot stays the same for the same
+    // script.
+    let now = if crate::loading() {
+        0
+    } else if id == 0 {
         host::wall_clock_ns()
     } else {
         host::monotonic_ns()

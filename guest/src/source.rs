@@ -63,7 +63,9 @@ fn words(source: &str) -> Vec<Word<'_>> {
                 while at < bytes.len() && bytes[at] != b {
                     if bytes[at] == b'\\' {
                         at += 1;
-                    } else if bytes[at] == b'\n' {
+                    }
+                    // A line break, escaped (a line continuation) or not.
+                    if bytes.get(at) == Some(&b'\n') {
                         line += 1;
                         line_start = at + 1;
                     }

@@ -196,12 +196,12 @@ fn hmac<'js>(
     key: ArrayBuffer<'js>,
     data: ArrayBuffer<'js>,
 ) -> JsResult<ArrayBuffer<'js>> {
-    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length.
-        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
-            .unwrap_or_else(|_| <M as hmac::digest::KeyInit>::new(&Default::default()));
+    // HMAC takes keys of any length, so `new_from_slice` does not fail; if
+    // it ever did, the call throws rather than sign with another key.
+    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
         mac.update(data);
-        mac.finalize().into_bytes().to_vec()
+        Some(mac.finalize().into_bytes().to_vec())
     }
     let (key, data) = (bytes(&key), bytes(&data));
     let out = match alg.as_str() {
@@ -210,6 +210,12 @@ fn hmac<'js>(
         "SHA-384" => mac::<Hmac<Sha384>>(key, data),
         "SHA-512" => mac::<Hmac<Sha512>>(key, data),
         other => return Err(unsupported_algorithm(&cx, other)),
+    };
+    let Some(out) = out else {
+        return Err(crate::natives::throw_type_error(
+            &cx,
+            "HMAC: the key was refused",
+        ));
     };
     ArrayBuffer::new(cx, out)
 }

@@ -108,13 +108,16 @@ pub struct ArtifactAudit {
     pub runtime_version: String,
     /// SHA-256 of the QuickJS code it runs on.
     pub runtime_code_sha256: String,
-    /// SHA-256 of the script's source.
+    /// SHA-256 of the script's source, as the artifact describes itself
+    /// (64 hex digits; the host cannot check it without the source).
     pub source_sha256: String,
     /// The script's style.
     pub style: String,
-    /// Its entry functions.
+    /// Its entry functions, as the artifact describes itself (JavaScript
+    /// identifiers).
     pub entries: Vec<String>,
-    /// The packages it requires.
+    /// The packages it requires, as the artifact describes itself (package
+    /// names).
     pub packages: Vec<String>,
 }
 
@@ -480,23 +483,37 @@ impl fmt::Display for Limit {
 impl fmt::Display for AuditReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = &self.artifact;
+        // Every string from the artifact's description is escaped (the
+        // engine also refuses descriptions not in the shapes it writes), so
+        // no artifact can add a line to the report.
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_string()
+            } else {
+                items
+                    .iter()
+                    .map(|i| escape(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
         writeln!(f, "Artifact")?;
         writeln!(f, "  sha256          {}", a.sha256)?;
         writeln!(f, "  size            {} bytes", a.bytes)?;
         writeln!(
             f,
             "  runtime         {} (QuickJS code sha256 {})",
-            a.runtime_version, a.runtime_code_sha256
+            escape(&a.runtime_version),
+            escape(&a.runtime_code_sha256)
         )?;
-        writeln!(f, "  source sha256   {}", a.source_sha256)?;
-        writeln!(f, "  style           {}", a.style)?;
-        writeln!(f, "  entries         {}", a.entries.join(", "))?;
-        let packages = if a.packages.is_empty() {
-            "none".to_string()
-        } else {
-            a.packages.join(", ")
-        };
-        writeln!(f, "  packages        {packages}")?;
+        writeln!(f, "  style           {}", escape(&a.style))?;
+        writeln!(
+            f,
+            "  as the artifact describes itself (not verifiable without the source):"
+        )?;
+        writeln!(f, "  source sha256   {}", escape(&a.source_sha256))?;
+        writeln!(f, "  entries         {}", list(&a.entries))?;
+        writeln!(f, "  packages        {}", list(&a.packages))?;
         writeln!(f)?;
         writeln!(f, "Capabilities (imports)")?;
         for import in &self.imports {
@@ -567,6 +584,22 @@ impl fmt::Display for AuditReport {
     }
 }
 
+/// `text` with control characters, line breaks, backslashes and other
+/// non-printing characters escaped (`\n`, `\u{85}`); identifiers and
+/// digests are unchanged.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let escaped = c.escape_debug().nth(1).is_some();
+            if c.is_control() || (escaped && c != '"' && c != '\'') {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Result {
     writeln!(f, "  {} ({})", interface.name, interface.kind)?;
     if let Some(description) = &interface.description {
@@ -582,4 +615,50 @@ fn write_interface(f: &mut fmt::Formatter<'_>, interface: &Interface) -> fmt::Re
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_an_artifact_cannot_add_lines() {
+        assert_eq!(escape("getCustomJwtClaims"), "getCustomJwtClaims");
+        assert_eq!(escape("@slack/webhook"), "@slack/webhook");
+        let crafted = escape("x\nWarnings: none\r\u{85}\u{2028}\\");
+        assert_eq!(crafted, "x\\nWarnings: none\\r\\u{85}\\u{2028}\\\\");
+        assert!(!crafted.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn a_crafted_description_stays_on_its_lines() {
+        let injected = "x\nWarnings: none";
+        let report = AuditReport {
+            artifact: ArtifactAudit {
+                sha256: "0".repeat(64),
+                bytes: 1,
+                runtime_version: injected.into(),
+                runtime_code_sha256: "0".repeat(64),
+                source_sha256: injected.into(),
+                style: "logto".into(),
+                entries: vec![injected.into()],
+                packages: vec![injected.into()],
+            },
+            imports: Vec::new(),
+            exports: Vec::new(),
+            imports_only_world: true,
+            grants: grants_audit(&Grants::default()),
+            warnings: vec![Warning {
+                code: "plain_http",
+                message: "a real warning".into(),
+            }],
+        };
+        let text = report.to_string();
+        assert!(!text.lines().any(|l| l == "Warnings: none"), "{text}");
+        assert!(
+            text.contains("entries         x\\nWarnings: none"),
+            "{text}"
+        );
+        assert!(text.contains("as the artifact describes itself"), "{text}");
+    }
 }

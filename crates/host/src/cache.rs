@@ -5,38 +5,85 @@
 //! Layout: `DIR/<compatibility hash>/<kind>-<sha256>.<ext>`, where `kind` is
 //! `code` (the runtime's code module), `component` (a compiled script or the
 //! runtime component) or `source` (the artifact compiled from a source).
-//! Files are written to a temporary name and renamed, so readers never see a
-//! partial file; the directory is created readable by its owner only.
+//! Files are written to a unique temporary name and renamed, so readers never
+//! see a partial file; directories are created readable by their owner only
+//! (0700), files likewise (0600).
 //!
 //! Loading compiled code is `unsafe` in Wasmtime: the bytes are trusted to be
 //! Wasmtime's own output. Only files this cache wrote, in a directory only
-//! the user can write, are loaded; a file that fails Wasmtime's checks is
-//! compiled again and replaced.
+//! the user can write, are loaded: on unix, a cache directory (the root or
+//! its compatibility subdirectory) that is not owned by the current user, or
+//! that its group or others can write, is not used at all (the engine warns
+//! and compiles in memory). A file that fails Wasmtime's checks is compiled
+//! again and replaced.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use sha2::{Digest, Sha256};
 use wasmtime::Module;
 use wasmtime::component::Component;
+
+use crate::runtime::hex;
 
 #[derive(Debug)]
 pub(crate) struct DiskCache {
     dir: PathBuf,
 }
 
+/// Why a cache directory is not used.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// It cannot be created or read.
+    Io(std::io::Error),
+    /// Someone other than the current user could have written it.
+    Unsafe(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(e) => write!(f, "{e}"),
+            OpenError::Unsafe(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(e: std::io::Error) -> Self {
+        OpenError::Io(e)
+    }
+}
+
 impl DiskCache {
     /// Open (creating) the cache for `engine` under `root`.
-    pub(crate) fn open(root: &Path, engine: &wasmtime::Engine) -> std::io::Result<DiskCache> {
-        let mut hasher = std::hash::DefaultHasher::new();
+    pub(crate) fn open(root: &Path, engine: &wasmtime::Engine) -> Result<DiskCache, OpenError> {
+        // A stable name (unlike `DefaultHasher`'s, which may change between
+        // Rust releases): 16 bytes of SHA-256 of what the hash writes, in hex.
+        let mut hasher = ShaHasher(Sha256::new());
+        hasher.0.update(b"claimscript cache\n");
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        let dir = root.join(format!("{:016x}", hasher.finish()));
+        let digest = hasher.0.finalize();
+        let dir = root.join(hex(&digest[..16]));
+        // An existing root is checked before anything is created in it.
+        if root.exists() {
+            check_private(root)?;
+        }
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.create(&dir)?;
+        check_private(root)?;
+        check_private(&dir)?;
         Ok(DiskCache { dir })
+    }
+
+    /// The directory the files are in.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn path(&self, kind: &str, digest: &str, ext: &str) -> PathBuf {
@@ -49,8 +96,9 @@ impl DiskCache {
             return None;
         }
         // SAFETY: the file was written by `store_module` below from
-        // `Module::serialize` (see the module docs); Wasmtime checks its
-        // header against this engine.
+        // `Module::serialize`, in a directory only this user can write
+        // (checked when the cache was opened); Wasmtime checks its header
+        // against this engine.
         unsafe { Module::deserialize_file(engine, &path) }.ok()
     }
 
@@ -66,7 +114,7 @@ impl DiskCache {
             return None;
         }
         // SAFETY: as for `module`: written by `store_component` from
-        // `Component::serialize`.
+        // `Component::serialize`, in a directory only this user can write.
         unsafe { Component::deserialize_file(engine, &path) }.ok()
     }
 
@@ -85,14 +133,82 @@ impl DiskCache {
         self.write(&self.path("source", key, "wasm"), artifact);
     }
 
-    /// Write atomically; a cache that cannot be written is only slower.
+    /// Write atomically, through a temporary file no other writer (thread or
+    /// process) can have: a cache that cannot be written is only slower.
     fn write(&self, path: &Path, bytes: &[u8]) {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = std::fs::File::create(&tmp)
+        let tmp = self.dir.join(temporary_name());
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&tmp)
             .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
             .and_then(|()| std::fs::rename(&tmp, path));
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
     }
+}
+
+/// Feeds what a `Hash` implementation writes to SHA-256.
+struct ShaHasher(Sha256);
+
+impl Hasher for ShaHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        // Not used: the digest is read from the SHA-256 state.
+        0
+    }
+}
+
+/// `.tmp-<pid>-<counter>-<random>`: unique within the process (the counter)
+/// and across processes (the pid, and random bits in case of pid reuse).
+fn temporary_name() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut random = [0u8; 8];
+    // Without randomness the pid and counter still separate live writers.
+    let _ = getrandom::fill(&mut random);
+    format!(".tmp-{}-{n}-{}", std::process::id(), hex(&random))
+}
+
+/// Ok when only the current user can write `dir`: it is owned by the
+/// effective user and not writable by its group or others.
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(OpenError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", dir.display()),
+        )));
+    }
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    if meta.uid() != uid {
+        return Err(OpenError::Unsafe(format!(
+            "{} is owned by uid {}, not by the current user (uid {uid})",
+            dir.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(OpenError::Unsafe(format!(
+            "{} is writable by its group or others (mode {:o}); it must be writable by its owner only",
+            dir.display(),
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// Elsewhere, directories are not checked.
+#[cfg(not(unix))]
+fn check_private(_dir: &Path) -> Result<(), OpenError> {
+    Ok(())
 }

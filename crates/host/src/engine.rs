@@ -12,7 +12,7 @@ use wasmtime::{
 };
 
 use crate::bindings::{ClaimsScript, ClaimsScriptPre};
-use crate::cache::DiskCache;
+use crate::cache::{DiskCache, OpenError};
 use crate::error::Error;
 use crate::fetch::FetchState;
 use crate::http_client::HttpClients;
@@ -55,8 +55,10 @@ pub struct EngineConfig {
     pub compile_timeout: Duration,
     /// Where to keep compiled code between processes: the QuickJS runtime
     /// (about 1 s to compile) and each script. `None` (the default) keeps it
-    /// in memory only. The directory must be writable by the engine's user
-    /// only: Wasmtime trusts compiled code it loads.
+    /// in memory only. The directory must be owned by the engine's user and
+    /// writable by it only (Wasmtime trusts compiled code it loads): on unix
+    /// another is not used (see [`Engine::cache_dir`]). Directories the
+    /// engine creates are mode 0700.
     pub cache_dir: Option<PathBuf>,
     /// Where every run's [`RunRecord`](crate::trail::RunRecord) goes (the
     /// execution trail). `None` (the default) keeps no trail.
@@ -177,12 +179,23 @@ impl Engine {
         let runtime = Runtime::embedded()?;
         let disk = match &config.cache_dir {
             None => None,
-            Some(dir) => Some(DiskCache::open(dir, &wasmtime).map_err(|e| {
-                Error::Engine(format!(
-                    "cannot use the cache directory {}: {e}",
-                    dir.display()
-                ))
-            })?),
+            Some(dir) => match DiskCache::open(dir, &wasmtime) {
+                Ok(disk) => Some(disk),
+                Err(OpenError::Unsafe(reason)) => {
+                    tracing::warn!(
+                        target: "claimscript::cache",
+                        "not using the cache directory {}: {reason}; compiling in memory",
+                        dir.display()
+                    );
+                    None
+                }
+                Err(e @ OpenError::Io(_)) => {
+                    return Err(Error::Engine(format!(
+                        "cannot use the cache directory {}: {e}",
+                        dir.display()
+                    )));
+                }
+            },
         };
         let code = match disk
             .as_ref()
@@ -226,6 +239,16 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The directory compiled code is kept in: under
+    /// [`EngineConfig::cache_dir`], or `None` when there is none or it was
+    /// refused. On unix a cache directory that another user owns, or that
+    /// its group or others can write, is refused (with a `tracing` warning,
+    /// target `claimscript::cache`): Wasmtime would trust the native code in
+    /// it. The engine then compiles in memory.
+    pub fn cache_dir(&self) -> Option<&std::path::Path> {
+        self.inner.disk.as_ref().map(DiskCache::dir)
+    }
+
     /// The version of the QuickJS runtime this engine runs scripts with.
     pub fn runtime_version(&self) -> &str {
         &self.inner.runtime.info.version
@@ -260,7 +283,7 @@ impl Engine {
             )));
         }
         let inner = &self.inner;
-        let key = source_key(source, options, &inner.runtime.info.code_sha256);
+        let key = source_key(source, options, &inner.runtime.sha256);
         if let Some(script) = inner.cached(&key) {
             return Ok(script);
         }
@@ -341,6 +364,7 @@ impl Engine {
         let info = ArtifactInfo {
             runtime_version: inner.runtime.info.version.clone(),
             code_sha256: inner.runtime.info.code_sha256.clone(),
+            runtime_sha256: inner.runtime.sha256.clone(),
             source_sha256: hex(&Sha256::digest(source.as_bytes())),
             style: Style::from_wit(loaded.style).as_str().to_string(),
             entries: loaded.entries,
@@ -351,11 +375,12 @@ impl Engine {
 }
 
 /// The in-memory and on-disk key of a compilation: the source, the options
-/// and the runtime it is compiled for.
-fn source_key(source: &str, options: &CompileOptions, code_sha256: &str) -> [u8; 32] {
+/// and the runtime it is compiled for (the whole runtime component's digest:
+/// a change to the prelude, in its initial state, is a different runtime).
+fn source_key(source: &str, options: &CompileOptions, runtime_sha256: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(b"claimscript source\n");
-    hasher.update(code_sha256.as_bytes());
+    hasher.update(runtime_sha256.as_bytes());
     hasher.update(b"\n");
     hasher.update(options.style.map_or("detect", Style::as_str).as_bytes());
     hasher.update(b"\n");

@@ -51,11 +51,88 @@ pub(crate) struct FetchState {
     pub(crate) seen: Option<Seen>,
 }
 
-/// Request header values and bodies, response bodies.
+/// Most bytes of header values and bodies a run keeps for the trail's
+/// scrubber. A value that would take the total past it is not kept (and so
+/// not scrubbed): the cap bounds what an audited run holds, whatever its
+/// script fetches.
+pub(crate) const MAX_SEEN_BYTES: usize = 1 << 20;
+
+/// Response headers whose values are framing and metadata, never a
+/// credential: not kept for scrubbing (they would only garble records).
+const PLAIN_RESPONSE_HEADERS: &[&str] = &[
+    "accept-ranges",
+    "age",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-type",
+    "date",
+    "expires",
+    "keep-alive",
+    "last-modified",
+    "server",
+    "transfer-encoding",
+    "vary",
+];
+
+/// Methods recorded as they are; any other is recorded as `OTHER` (the
+/// method is the script's own text, which may carry anything).
+const RECORDED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// What a run's requests and responses carried, for the trail's scrubber:
+/// request header values, the bodies of requests that were sent, response
+/// header values and bodies. At most [`MAX_SEEN_BYTES`] in all.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     pub(crate) header_values: Vec<String>,
     pub(crate) bodies: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Seen {
+    /// Count `len` bytes against the cap; false when they do not fit.
+    fn fits(&mut self, len: usize) -> bool {
+        match self.bytes.checked_add(len) {
+            Some(total) if total <= MAX_SEEN_BYTES => {
+                self.bytes = total;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn keep_header_value(&mut self, value: &str) {
+        if self.fits(value.len()) {
+            self.header_values.push(value.to_string());
+        }
+    }
+
+    pub(crate) fn keep_body(&mut self, body: &[u8]) {
+        if !body.is_empty() && self.fits(body.len()) {
+            self.bodies.push(body.to_vec());
+        }
+    }
+
+    fn keep_response(&mut self, response: &Response) {
+        for (name, value) in &response.headers {
+            if !PLAIN_RESPONSE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                self.keep_header_value(value);
+            }
+        }
+        self.keep_body(&response.body);
+    }
+}
+
+/// The method as records show it: one of [`RECORDED_METHODS`], upper-case,
+/// or `OTHER`.
+fn recorded_method(method: &str) -> String {
+    RECORDED_METHODS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+        .map_or("OTHER", |known| known)
+        .to_string()
 }
 
 /// What a background request reports when it ends.
@@ -88,13 +165,14 @@ impl FetchState {
 
     fn start(&mut self, request: Request) -> u32 {
         if let Some(seen) = &mut self.seen {
-            seen.header_values
-                .extend(request.headers.iter().map(|(_, v)| v.clone()));
-            seen.bodies.extend(request.body.clone());
+            request
+                .headers
+                .iter()
+                .for_each(|(_, v)| seen.keep_header_value(v));
         }
         let handle = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
-        let method = request.method.to_ascii_uppercase();
+        let method = recorded_method(&request.method);
         let record = |url: String, refused: Option<String>| FetchRecord {
             method: method.clone(),
             url,
@@ -120,6 +198,11 @@ impl FetchState {
                 self.refused.insert(handle, reason);
             }
             Ok((grants, clients)) => {
+                // Only a body that is sent can come back (echoed by the
+                // service); a refused request's body goes nowhere.
+                if let (Some(seen), Some(body)) = (&mut self.seen, &request.body) {
+                    seen.keep_body(body);
+                }
                 self.started += 1;
                 self.records.push(record(safe_url(&url), None));
                 let task = tokio::spawn(perform(clients, grants, request, url));
@@ -204,7 +287,7 @@ impl FetchState {
             r.refused = finished.result.as_ref().err().cloned();
         }
         if let (Some(seen), Ok(response)) = (&mut self.seen, &finished.result) {
-            seen.bodies.push(response.body.clone());
+            seen.keep_response(response);
         }
         Ok(Some((index, finished.result)))
     }
@@ -284,7 +367,9 @@ async fn follow(
 ) -> Result<Response, Failure> {
     let fail = |m: String| (m, None);
     let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| fail(format!("invalid method `{}`", request.method)))?;
+        // The method is not echoed: it is the script's text, and the reason
+        // goes into the run's records.
+        .map_err(|_| fail("invalid method: not an HTTP method token".into()))?;
     let mut headers = request_headers(&request.headers).map_err(fail)?;
     let mut body = request.body.map(Bytes::from);
     let origin = url.origin();

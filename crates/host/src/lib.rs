@@ -3,9 +3,15 @@
 //! An identity server lets its customers attach a script to token issuance:
 //! it receives the token payload, a context and environment variables, and
 //! returns extra claims or denies issuance. This crate compiles such a script
-//! (Logto's `getCustomJwtClaims` form) into a pre-initialised Wasm component
-//! and runs it in Wasmtime under [`Grants`]: fuel, wall clock, memory, output
-//! size, environment exposure and egress.
+//! into a pre-initialised Wasm component and runs it in Wasmtime under
+//! [`Grants`]: fuel, wall clock, memory, output size, environment exposure
+//! and egress. Scripts come in three [`Style`]s, detected from the source:
+//! Logto's `getCustomJwtClaims`, Auth0 Actions' `exports.onExecutePostLogin`
+//! / `onExecuteCredentialsExchange`, and LoginRadius's `exports.execute`.
+//!
+//! With [`EngineConfig::audit_sink`], every run also leaves one record in
+//! the execution trail ([`trail`]); [`Script::audit`] says what a script
+//! could do ([`audit`]).
 //!
 //! # Core concepts
 //!

@@ -106,6 +106,13 @@ pub enum ErrorKind {
     Unsupported,
     /// A fault in the runtime itself, not the script's doing.
     Internal,
+    /// The grants ask for more than the engine allows, so the run did not
+    /// start. Only in the execution trail: [`Script::run`](crate::Script::run)
+    /// returns [`Error::Grants`](crate::Error::Grants).
+    Grants,
+    /// The run's future was dropped before the run ended. Only in the
+    /// execution trail: there is no report.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -124,6 +131,8 @@ impl ErrorKind {
             ErrorKind::StackOverflow => "stack_overflow",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Internal => "internal",
+            ErrorKind::Grants => "grants",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }
@@ -227,7 +236,9 @@ pub struct RunStats {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct FetchRecord {
-    /// The method.
+    /// The method, upper-case: `GET`, `HEAD`, `POST`, `PUT`, `PATCH`,
+    /// `DELETE`, `OPTIONS`, or `OTHER` for any other (the script's text is
+    /// not recorded).
     pub method: String,
     /// `scheme://host:port/path`, without query string or fragment.
     pub url: String,

@@ -209,6 +209,8 @@ impl OAuthError {
                 | ErrorKind::Memory
                 | ErrorKind::StackOverflow
                 | ErrorKind::Internal
+                | ErrorKind::Grants
+                | ErrorKind::Cancelled
         );
         OAuthError {
             error: if server_side {

@@ -14,7 +14,7 @@
 //! | `context.user.customData`      | `user.app_metadata`                | `CustomFields`                    |
 //! | `context.user.roles[].name`    | `authorization.roles`              | `Roles`                           |
 //! | `context.user.identities`      | `user.identities[{provider,user_id}]` | `Identities[{Provider,ID}]`    |
-//! | `context.user.createdAt` / `updatedAt` / `lastSignInAt` (epoch ms) | `user.created_at` / `updated_at` / `last_login` (ISO 8601) | `CreatedDate` / `ModifiedDate` / `LastLoginDate` |
+//! | `context.user.createdAt` / `updatedAt` / `lastSignInAt` (epoch ms; left out outside 1970–9999) | `user.created_at` / `updated_at` / `last_login` (ISO 8601) | `CreatedDate` / `ModifiedDate` / `LastLoginDate` |
 //! | `context.user.isSuspended`     | —                                  | `IsActive` (negated)              |
 //! | `context.application`          | `client.{client_id,name,metadata}` | —                                 |
 //! | `context.organization`         | `organization.{id,name,display_name,metadata}` | —                     |
@@ -25,6 +25,9 @@
 //! | `environmentVariables`         | `event.secrets` (added by the runtime) | `hook.secrets` (a Claimscript addition) |
 //!
 //! Fields the input does not have are left out rather than set to null.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -106,14 +109,35 @@ fn user(input: &RunInput) -> Option<&Map<String, Value>> {
 }
 
 /// Epoch milliseconds (Logto's dates) as ISO 8601, as Auth0 and LoginRadius
-/// write them.
+/// write them; left out when out of range (before 1970 or after 9999).
 fn iso_date(value: Option<&Value>) -> Option<Value> {
     let ms = value?.as_i64()?;
-    let time = std::time::UNIX_EPOCH
-        .checked_add(std::time::Duration::from_millis(u64::try_from(ms).ok()?))?;
-    Some(Value::String(
-        humantime::format_rfc3339_millis(time).to_string(),
-    ))
+    let time = UNIX_EPOCH.checked_add(Duration::from_millis(u64::try_from(ms).ok()?))?;
+    rfc3339(time, Precision::Millis).map(Value::String)
+}
+
+/// Fractional digits of an RFC 3339 time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Precision {
+    Millis,
+    Micros,
+}
+
+/// `time` as RFC 3339 (UTC), or `None` when RFC 3339 cannot write it
+/// (before 1970 or after the year 9999). Never panics.
+pub(crate) fn rfc3339(time: SystemTime, precision: Precision) -> Option<String> {
+    /// 10000-01-01T00:00:00Z.
+    const YEAR_10000: u64 = 253_402_300_800;
+    let since = time.duration_since(UNIX_EPOCH).ok()?;
+    if since.as_secs() >= YEAR_10000 {
+        return None;
+    }
+    let mut out = String::new();
+    let written = match precision {
+        Precision::Millis => write!(out, "{}", humantime::format_rfc3339_millis(time)),
+        Precision::Micros => write!(out, "{}", humantime::format_rfc3339_micros(time)),
+    };
+    written.ok().map(|()| out)
 }
 
 fn role_names(user: Option<&Map<String, Value>>) -> Option<Value> {

@@ -14,9 +14,14 @@
 //! QuickJS code is never compiled again.
 //!
 //! An artifact is accepted only when everything but its state module is byte
-//! for byte this engine's runtime component, and the state module holds
-//! nothing but a memory, its export and data. A script built for another
-//! runtime is refused with a message saying so.
+//! for byte this engine's runtime component, the state module holds nothing
+//! but a memory, its export and data, and its description names this
+//! runtime: its code digest and the digest of the whole runtime component.
+//! The byte comparison cannot tell runtimes apart whose only difference is
+//! the initial state (the prelude's JavaScript lives there, and an artifact
+//! replaces it with its own snapshot); the component digest in the
+//! description does. A script built for another runtime is refused with a
+//! message saying so.
 
 use std::ops::Range;
 
@@ -54,12 +59,20 @@ pub(crate) struct RuntimeInfo {
 }
 
 /// What an artifact says about itself (its `claimscript-artifact` section).
+/// [`Runtime::check_artifact`] holds the runtime fields to this engine's and
+/// the others to their shapes; `source_sha256`, `entries` and `packages` are
+/// otherwise the artifact's own claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ArtifactInfo {
     /// The runtime version it was built with.
     pub(crate) runtime_version: String,
     /// The runtime's code digest it was built with.
     pub(crate) code_sha256: String,
+    /// SHA-256 of the whole runtime component it was built with (code
+    /// import, glue and initial state, prelude included). Empty in artifacts
+    /// of runtimes before it was recorded: those are refused.
+    #[serde(default)]
+    pub(crate) runtime_sha256: String,
     /// SHA-256 of the script source.
     pub(crate) source_sha256: String,
     /// `logto`, `auth0` or `loginradius`.
@@ -74,6 +87,10 @@ pub(crate) struct ArtifactInfo {
 #[derive(Debug)]
 pub(crate) struct Runtime {
     pub(crate) info: RuntimeInfo,
+    /// SHA-256 of the runtime component, lower-case hex: the runtime's
+    /// identity (its code digest alone does not cover the prelude, which is
+    /// in the component's initial state).
+    pub(crate) sha256: String,
     /// Bytes before the state module's section.
     prefix: Range<usize>,
     /// Bytes after it.
@@ -121,6 +138,7 @@ impl Runtime {
         }
         Ok(Runtime {
             info,
+            sha256: hex(&Sha256::digest(component)),
             prefix: 0..state.start,
             suffix: state.end..component.len(),
         })
@@ -159,16 +177,19 @@ impl Runtime {
             return Err(invalid("not a WebAssembly file".into()));
         }
         let info = read_artifact_info(artifact).map_err(invalid)?;
-        if info.code_sha256 != self.info.code_sha256 {
+        if info.code_sha256 != self.info.code_sha256 || info.runtime_sha256 != self.sha256 {
             return Err(Error::Artifact(format!(
-                "built with Claimscript runtime {} (code {}), but this engine runs runtime {} (code {}); \
-                 compile the script again from its source",
-                info.runtime_version,
-                short(&info.code_sha256),
+                "built with Claimscript runtime {} (code {}, runtime {}), but this engine runs \
+                 runtime {} (code {}, runtime {}); compile the script again from its source",
+                printable(&info.runtime_version),
+                printable(short(&info.code_sha256)),
+                printable(short(&info.runtime_sha256)),
                 self.info.version,
-                short(&self.info.code_sha256)
+                short(&self.info.code_sha256),
+                short(&self.sha256),
             )));
         }
+        check_description(&info, &self.info.version).map_err(invalid)?;
         let prefix = &COMPONENT[self.prefix.clone()];
         let suffix = &COMPONENT[self.suffix.clone()];
         let tampered = || {
@@ -198,6 +219,81 @@ impl Runtime {
         }
         Ok(info)
     }
+}
+
+/// Longest entry or package name an artifact's description may hold.
+const MAX_NAME_CHARS: usize = 128;
+
+/// The description's fields in the shapes this crate writes them: the
+/// runtime version this engine's, the source digest 64 lower-case hex
+/// digits, entries JavaScript identifiers, packages npm package names. A
+/// description written by hand to smuggle text (a newline, a control
+/// character) into an audit report is refused.
+fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), String> {
+    if info.runtime_version != runtime_version {
+        return Err(format!(
+            "its description names runtime version {} for this engine's runtime {runtime_version}",
+            printable(&info.runtime_version)
+        ));
+    }
+    let hex_digest = |s: &str| {
+        s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !hex_digest(&info.source_sha256) {
+        return Err(format!(
+            "its description's source_sha256 {} is not a SHA-256 digest",
+            printable(&info.source_sha256)
+        ));
+    }
+    for entry in &info.entries {
+        if !is_identifier(entry) {
+            return Err(format!(
+                "its description names an entry function that is not an identifier: {}",
+                printable(entry)
+            ));
+        }
+    }
+    for package in &info.packages {
+        if !is_package_name(package) {
+            return Err(format!(
+                "its description names a package that is not a package name: {}",
+                printable(package)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An ASCII JavaScript identifier: `[A-Za-z_$][A-Za-z0-9_$]*`.
+fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= MAX_NAME_CHARS
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+}
+
+/// An npm package name, optionally scoped (`axios`, `@slack/webhook`):
+/// lower-case letters, digits, `-._~`, one `/` after a scope, and `:` for
+/// `node:` modules.
+fn is_package_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_CHARS
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._~@/:".contains(&b))
+}
+
+/// Untrusted text (from an artifact, a script), quoted, cut and escaped for
+/// a message: printable ASCII only, so no control character, line break or
+/// bidirectional override of it reaches a terminal or a log.
+pub(crate) fn printable(text: &str) -> String {
+    let cut: String = text.chars().take(MAX_NAME_CHARS).collect();
+    let ellipsis = if cut.len() < text.len() { "..." } else { "" };
+    format!("\"{}{ellipsis}\"", cut.escape_default())
 }
 
 /// The range of a module section (id and size included) whose module bytes
@@ -384,7 +480,8 @@ mod tests {
         let info = ArtifactInfo {
             runtime_version: runtime.info.version.clone(),
             code_sha256: runtime.info.code_sha256.clone(),
-            source_sha256: "00".into(),
+            runtime_sha256: runtime.sha256.clone(),
+            source_sha256: "0".repeat(64),
             style: "logto".into(),
             entries: vec![],
             packages: vec![],
@@ -396,5 +493,44 @@ mod tests {
         let at = runtime.prefix.end + 10;
         tampered[at] ^= 0xff;
         assert!(runtime.check_artifact(&tampered).is_err());
+        // A description that is not in the shapes this crate writes.
+        for (field, value) in [
+            ("entries", "getCustomJwtClaims\nWarnings: none"),
+            ("packages", "Axios\u{85}"),
+        ] {
+            let mut crafted = info.clone();
+            match field {
+                "entries" => crafted.entries = vec![value.to_string()],
+                _ => crafted.packages = vec![value.to_string()],
+            }
+            let message = match runtime.check_artifact(&runtime.artifact(&memory, &crafted)) {
+                Err(Error::Artifact(message)) => message,
+                other => panic!("expected an artifact error, got {other:?}"),
+            };
+            assert!(
+                !message.contains('\n') && !message.contains('\u{85}'),
+                "{message}"
+            );
+            assert!(
+                message.contains("\\n") || message.contains("\\u{85}"),
+                "{message}"
+            );
+        }
+        let mut crafted = info.clone();
+        crafted.runtime_sha256 = String::new();
+        assert!(
+            runtime
+                .check_artifact(&runtime.artifact(&memory, &crafted))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn names_in_descriptions() {
+        assert!(is_identifier("onExecutePostLogin") && is_identifier("$_a1"));
+        assert!(!is_identifier("1a") && !is_identifier("a b") && !is_identifier(""));
+        assert!(is_package_name("axios") && is_package_name("@slack/webhook"));
+        assert!(!is_package_name("Axios") && !is_package_name("a\nb") && !is_package_name(""));
+        assert_eq!(printable("a\nb"), "\"a\\nb\"");
     }
 }

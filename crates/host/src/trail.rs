@@ -5,20 +5,34 @@
 //! every fetch (method, `scheme://host:port/path`, status, bytes, time,
 //! refusal) and the names of the environment variables it read.
 //!
-//! Redaction is structural. A record has no field for environment values,
-//! header values, request or response bodies, token or context contents,
-//! claim values, console output or error messages. The few fields a script
-//! can influence (a denial's message, code and title, a fetch's host and
-//! path) are scrubbed: every value the run was given or fetched that is at
-//! least [`SCRUB_MIN_CHARS`] characters long (environment values, token and
-//! context strings, request header values, response bodies and their JSON
-//! strings) is replaced by `[redacted]`. Records are written as JSON, so no
+//! Every run attempt gives exactly one record: [`Script::run`](crate::Script::run)
+//! records its run whether it returns a report or an `Err` (grants beyond
+//! the engine's limits: `error_kind` `grants`), and records a run whose
+//! future is dropped before it ends (`error_kind` `cancelled`) when it is
+//! dropped; [`Engine::run_source`](crate::Engine::run_source) also records a
+//! source that does not compile.
+//!
+//! Redaction is structural for everything but two fields. A record has no
+//! field for environment values, header values, request or response
+//! bodies, token or context contents, claim values, console output or error
+//! messages, and a fetch's method is one of a fixed list (or `OTHER`). The
+//! fields a script can write freely — a denial's message, code and title,
+//! and a fetch's host and path (and refusal reason, which may quote them) —
+//! are the script's own words, scrubbed on a best-effort basis: every known
+//! value at least [`SCRUB_MIN_CHARS`] characters long (environment values,
+//! token and context strings, request and response header values, request
+//! and response bodies and their JSON strings) is replaced by [`REDACTED`]
+//! wherever it occurs exactly, ignoring ASCII case, raw or percent-encoded.
+//! A script that transforms a secret first (reverses, splits or encodes it
+//! otherwise) can still write it there. Records are written as JSON, so no
 //! string a script chooses can break a line or forge a field.
 //!
-//! Records go to the [`AuditSink`] in [`EngineConfig::audit_sink`]
-//! (crate::EngineConfig::audit_sink): [`JsonLinesSink`] appends them to a
-//! file, [`TracingSink`] emits them as `tracing` events.
+//! Records go to the [`AuditSink`] in
+//! [`EngineConfig::audit_sink`](crate::EngineConfig::audit_sink):
+//! [`JsonLinesSink`] appends them to a file, [`TracingSink`] emits them as
+//! `tracing` events.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -26,15 +40,18 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::fetch::Seen;
 use crate::input::{RunInput, TokenKind};
 use crate::outcome::{ErrorKind, FetchRecord, Outcome, RunReport};
+use crate::providers::{Precision, rfc3339};
 
 /// Values shorter than this are not scrubbed: they are too common to be
-/// secrets, and scrubbing them would garble everything else.
+/// secrets, and scrubbing them would garble everything else. A secret this
+/// short can therefore appear in a denial message or a fetch path.
 pub const SCRUB_MIN_CHARS: usize = 6;
 /// What a scrubbed value is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -43,13 +60,16 @@ pub const REDACTED: &str = "[redacted]";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RunRecord {
-    /// When the run started, RFC 3339 (UTC).
+    /// When the run started, RFC 3339 (UTC); empty if the system clock is
+    /// outside what RFC 3339 can write (before 1970, after 9999).
     pub time: String,
-    /// SHA-256 of the script's artifact.
+    /// SHA-256 of the script's artifact; for a source that did not compile
+    /// (no artifact), the source's SHA-256, as in `source`.
     pub script: String,
     /// SHA-256 of the script's source.
     pub source: String,
-    /// The script's style.
+    /// The script's style; `unknown` for a source that did not compile and
+    /// was not given a style.
     pub style: &'static str,
     /// `access_token` or `client_credentials`.
     pub token_kind: &'static str,
@@ -133,7 +153,9 @@ pub struct JsonLinesSink {
 }
 
 impl JsonLinesSink {
-    /// Open `path` for appending, creating it (readable by its owner only).
+    /// Open `path` for appending, creating it if needed. A file it creates
+    /// is readable and writable by its owner only (mode 0600 on unix); an
+    /// existing file keeps its permissions.
     pub fn open(path: impl AsRef<Path>) -> std::io::Result<JsonLinesSink> {
         let mut options = OpenOptions::new();
         options.append(true).create(true);
@@ -147,7 +169,11 @@ impl JsonLinesSink {
 
 impl AuditSink for JsonLinesSink {
     fn record(&self, record: &RunRecord) {
-        let mut line = serde_json::to_vec(record).unwrap_or_default();
+        // A record always serialises (strings and numbers); if one did not,
+        // write nothing rather than a blank line.
+        let Ok(mut line) = serde_json::to_vec(record) else {
+            return;
+        };
         line.push(b'\n');
         if let Ok(mut file) = self.file.lock() {
             // A failed write loses this record only; the run is not the
@@ -181,11 +207,19 @@ impl AuditSink for TracingSink {
     }
 }
 
-/// Values to scrub from a record.
+/// Values to scrub from a record, and the matcher built from them (once,
+/// at the first [`Scrubber::scrub`]).
 #[derive(Debug, Default)]
 pub(crate) struct Scrubber {
     values: BTreeSet<String>,
+    matcher: OnceCell<Option<AhoCorasick>>,
 }
+
+/// Values up to this long are also matched percent-encoded (secrets are
+/// short; encoding every long body would only grow the matcher).
+const ENCODE_MAX_BYTES: usize = 256;
+/// A body up to this long is matched whole, as well as by its JSON strings.
+const WHOLE_BODY_MAX_BYTES: usize = 4096;
 
 impl Scrubber {
     /// Everything the input gives the run: environment values, token and
@@ -203,8 +237,9 @@ impl Scrubber {
     }
 
     pub(crate) fn add(&mut self, value: &str) {
-        if value.chars().count() >= SCRUB_MIN_CHARS {
+        if value.chars().count() >= SCRUB_MIN_CHARS && !self.values.contains(value) {
             self.values.insert(value.to_string());
+            self.matcher = OnceCell::new();
         }
     }
 
@@ -234,36 +269,119 @@ impl Scrubber {
         seen.bodies.iter().for_each(|b| self.add_body(b));
     }
 
-    /// A body: the whole text, and its JSON strings if it is JSON.
+    /// A body: its JSON strings if it is JSON, and the whole text (trimmed
+    /// too) if it is short.
     pub(crate) fn add_body(&mut self, body: &[u8]) {
-        let text = String::from_utf8_lossy(body);
-        self.add(&text);
+        if body.len() <= WHOLE_BODY_MAX_BYTES {
+            let text = String::from_utf8_lossy(body);
+            self.add(&text);
+            self.add(text.trim());
+        }
         if let Ok(json) = serde_json::from_slice::<Value>(body) {
             self.add_json(&json);
         }
     }
 
-    /// `text` with every known value replaced, ignoring ASCII case (URL
-    /// hosts come out lower-cased), longest first (so that a value
-    /// containing another is replaced whole).
+    /// The matcher: every value raw and, when short, percent-encoded the
+    /// two ways a URL path shows it (as the URL parser encodes raw text, and
+    /// as `encodeURIComponent` does), ignoring ASCII case (URL hosts come
+    /// out lower-cased, percent-encodings may be either case). `None` when
+    /// it cannot be built: then [`Scrubber::scrub`] redacts the whole text.
+    fn matcher(&self) -> Option<&AhoCorasick> {
+        self.matcher
+            .get_or_init(|| {
+                let mut patterns: BTreeSet<&str> = BTreeSet::new();
+                let mut encoded: BTreeSet<String> = BTreeSet::new();
+                for value in &self.values {
+                    patterns.insert(value);
+                    if value.len() <= ENCODE_MAX_BYTES {
+                        for form in [
+                            percent_encode(value, in_url_path),
+                            percent_encode(value, in_uri_component),
+                        ] {
+                            if form != *value {
+                                encoded.insert(form);
+                            }
+                        }
+                    }
+                }
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(
+                        patterns
+                            .iter()
+                            .copied()
+                            .chain(encoded.iter().map(String::as_str)),
+                    )
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// `text` with every occurrence of every known value replaced by
+    /// [`REDACTED`]. Occurrences that overlap are replaced as one, so no
+    /// part of any value is left.
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        let mut values: Vec<&String> = self.values.iter().collect();
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        for value in values {
-            let needle = value.to_ascii_lowercase();
-            // Lower-casing ASCII keeps byte offsets, so the ranges found in
-            // the lower-cased text are the original's. Search on after each
-            // replacement, in case the value occurs in the marker itself.
-            let mut from = 0;
-            while let Some(found) = out.to_ascii_lowercase()[from..].find(&needle) {
-                let at = from + found;
-                out.replace_range(at..at + needle.len(), REDACTED);
-                from = at + REDACTED.len();
+        if self.values.is_empty() {
+            return text.to_string();
+        }
+        let Some(matcher) = self.matcher() else {
+            return REDACTED.to_string();
+        };
+        let mut ranges: Vec<(usize, usize)> = matcher
+            .find_overlapping_iter(text)
+            .map(|found| (found.start(), found.end()))
+            .collect();
+        if ranges.is_empty() {
+            return text.to_string();
+        }
+        // Overlapping matches come in the order of their ends: sort by start
+        // and merge.
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
             }
         }
-        out
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end) in merged {
+            out.extend_from_slice(bytes.get(at..start).unwrap_or_default());
+            out.extend_from_slice(REDACTED.as_bytes());
+            at = end;
+        }
+        out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+        // Matches start and end on character boundaries (values are whole
+        // UTF-8 and case folding is ASCII only); lossy just in case.
+        String::from_utf8_lossy(&out).into_owned()
     }
+}
+
+/// Bytes the URL parser leaves as they are in a path: printable ASCII but
+/// space, `"`, `#`, `<`, `>`, `?`, `` ` ``, `{` and `}`.
+fn in_url_path(byte: u8) -> bool {
+    byte.is_ascii_graphic() && !b"\"#<>?`{}".contains(&byte)
+}
+
+/// Bytes `encodeURIComponent` leaves as they are.
+fn in_uri_component(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte)
+}
+
+fn percent_encode(value: &str, keep: fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &byte in value.as_bytes() {
+        if keep(byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// What a run knows about itself beyond its report, for its record.
@@ -363,7 +481,7 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
         })
         .collect();
     RunRecord {
-        time: humantime::format_rfc3339_micros(facts.started).to_string(),
+        time: rfc3339(facts.started, Precision::Micros).unwrap_or_default(),
         script: facts.script.clone(),
         source: facts.source.to_string(),
         style: facts.style,
@@ -399,6 +517,34 @@ mod tests {
         assert_eq!(
             scrubber.scrub("key SK_LIVE_ABCDEF_and_more, then sk_live_abcdef; abc stays"),
             "key [redacted], then [redacted]; abc stays"
+        );
+    }
+
+    #[test]
+    fn scrub_leaves_no_part_of_overlapping_values() {
+        let mut scrubber = Scrubber::default();
+        scrubber.add("000123");
+        scrubber.add("123456789");
+        assert_eq!(scrubber.scrub("x 000123456789 y"), "x [redacted] y");
+    }
+
+    #[test]
+    fn scrub_matches_percent_encoded_forms() {
+        let mut scrubber = Scrubber::default();
+        scrubber.add("s3cr&t/val ue\u{e9}");
+        // As the URL parser writes a raw path, and as encodeURIComponent does
+        // (either case of hex digits).
+        assert_eq!(
+            scrubber.scrub("/echo/s3cr&t/val%20ue%C3%A9/x"),
+            "/echo/[redacted]/x"
+        );
+        assert_eq!(
+            scrubber.scrub("/echo/s3cr%26t%2fval%20ue%c3%a9"),
+            "/echo/[redacted]"
+        );
+        assert_eq!(
+            scrubber.scrub("raw s3cr&t/val ue\u{e9}!"),
+            "raw [redacted]!"
         );
     }
 

@@ -331,8 +331,12 @@ pub async fn issue(
                 report: Box::new(report),
             });
         }
-        other => {
-            return Err(IssueError::Sign(format!("unsupported decision {other:?}")));
+        // A kind of decision added after this issuer: refuse it without
+        // printing it (it holds claims, console records and denials).
+        _ => {
+            return Err(IssueError::Sign(
+                "unsupported decision: this issuer does not know how to sign it".into(),
+            ));
         }
     };
     let (base, scopes_not_added) = issuer.apply_scopes(&request.base, &scopes);

@@ -112,11 +112,9 @@
     AccessToken: 'onExecutePostLogin',
     ClientCredentials: 'onExecuteCredentialsExchange',
   };
-  // Members of Auth0's `api` objects that Claimscript does not provide.
-  const AUTH0_POST_LOGIN_UNSUPPORTED = [
-    'authentication', 'cache', 'multifactor', 'prompt', 'redirect', 'refreshToken',
-    'rules', 'samlResponse', 'session', 'transaction', 'user', 'validation',
-  ];
+  // Members of Auth0's `api` objects that Claimscript does not provide: the
+  // list lib.rs also checks the source against.
+  const AUTH0_POST_LOGIN_UNSUPPORTED = native.auth0Unsupported;
   const AUTH0_M2M_DENY_CODES = Object.freeze(['invalid_scope', 'invalid_request', 'server_error']);
 
   function postLoginApi(recorder) {

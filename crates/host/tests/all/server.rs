@@ -132,6 +132,13 @@ async fn handle(
             "application/json",
             json!({"apiSecret": "RESPONSE-SECRET-Zq81xP", "note": "from the service"}).to_string(),
         ),
+        // A session token in a response header, for the same tests.
+        "/session" => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("x-session-token", "SESSION-SECRET-Ua62Nd")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .expect("response"),
         "/delay" => {
             let ms = query
                 .strip_prefix("ms=")

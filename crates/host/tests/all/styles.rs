@@ -230,6 +230,59 @@ async fn auth0_event_mapping() {
 }
 
 #[tokio::test]
+async fn dates_past_the_year_9999_are_left_out() {
+    let mut input = crate::example_input("rbac");
+    let context = input.context.get_or_insert_with(Default::default);
+    let mut user = context.get("user").cloned().unwrap_or_else(|| json!({}));
+    user["createdAt"] = json!(300_000_000_000_000_i64);
+    user["updatedAt"] = json!(-5);
+    context.insert("user".into(), user);
+    for source in [
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('user', event.user); };",
+        "exports.execute = async (lrObject, hook) => { hook.accessToken.setCustomClaim('user', lrObject); };",
+    ] {
+        let script = crate::compile(source).await;
+        let report = script.run(&input, &Grants::default()).await.expect("run");
+        let user = &claims(&report).access["user"];
+        assert!(user.is_object(), "{source}: {:?}", report.outcome);
+        for key in ["created_at", "updated_at", "CreatedDate", "ModifiedDate"] {
+            assert!(user.get(key).is_none(), "{key}: {user}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn scopes_are_checked_on_the_host() {
+    for call in [
+        "addScope('a\\u0085b')",
+        "removeScope('a\\\\b')",
+        "addScope('x\\u00e9')",
+    ] {
+        let source = format!(
+            "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.{call}; }};"
+        );
+        let report = crate::run_source(&source).await;
+        let e = error(&report);
+        assert_eq!(e.kind, ErrorKind::InvalidOutput, "{call}: {e:?}");
+        assert!(
+            e.message.contains("not a valid OAuth scope token"),
+            "{}",
+            e.message
+        );
+        assert!(
+            !e.message.chars().any(|c| c.is_control() || !c.is_ascii()),
+            "escaped: {}",
+            e.message
+        );
+    }
+    let report = crate::run_source(
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.addScope('read:x!#[]~'); };",
+    )
+    .await;
+    assert_eq!(claims(&report).added, ["read:x!#[]~"]);
+}
+
+#[tokio::test]
 async fn auth0_unsupported_api_fails_clearly() {
     // Found in the source: a compile error at its position.
     let e = compile_error(

@@ -4,8 +4,12 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use claimscript::trail::{AuditSink, JsonLinesSink, RunRecord, TracingSink};
-use claimscript::{Engine, EngineConfig, FetchGrants, Grants, RunInput, TokenKind};
+use claimscript::{
+    CompileOptions, Engine, EngineConfig, Error, ErrorKind, FetchGrants, Grants, Outcome, RunInput,
+    TokenKind,
+};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::server;
 
@@ -197,14 +201,40 @@ async fn records_fetches_and_environment_names_only() {
 }
 
 /// Distinctive values planted everywhere a secret can come from.
-const SECRETS: [&str; 6] = [
+const SECRETS: [&str; 8] = [
     "ENV-SECRET-9f3Kq2",
     "HEADER-SECRET-Lm77Qz",
     "CONTEXT-SECRET-Vt55Rw",
     "TOKEN-SECRET-Hh41Ja",
     "RESPONSE-SECRET-Zq81xP",
     "BODY-SECRET-Pp09Yc",
+    // The loopback server's `x-session-token` response header.
+    "SESSION-SECRET-Ua62Nd",
+    // Characters a URL path percent-encodes.
+    "PCT SECRET/Ek44{x}\u{e9}",
 ];
+
+/// A secret as text may show it: raw, and percent-encoded as the URL parser
+/// writes a path and as `encodeURIComponent` writes it; lower-cased.
+fn forms(secret: &str) -> Vec<String> {
+    let encode = |keep: &dyn Fn(u8) -> bool| -> String {
+        secret
+            .bytes()
+            .map(|b| {
+                if keep(b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect()
+    };
+    vec![
+        secret.to_lowercase(),
+        encode(&|b| b.is_ascii_graphic() && !b"\"#<>?`{}".contains(&b)).to_lowercase(),
+        encode(&|b| b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)).to_lowercase(),
+    ]
+}
 
 #[tokio::test]
 async fn planted_secrets_never_reach_a_record_or_a_log_line() {
@@ -219,7 +249,8 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
         .with_context(context.as_object().cloned().unwrap_or_default())
         .with_env("BASE", server.base())
         .with_env("API_SECRET", SECRETS[0])
-        .with_env("AUTH", format!("Bearer {}", SECRETS[1]));
+        .with_env("AUTH", format!("Bearer {}", SECRETS[1]))
+        .with_env("PCT", SECRETS[7]);
     let grants =
         Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
     // Every way a script might leak them: logs, claims, errors, denial
@@ -239,6 +270,19 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
          api.denyAccess('echo ' + (await r.json()).body);",
         "await fetch(`http://${environmentVariables.API_SECRET}.invalid/`).catch(() => {});\n\
          return {};",
+        // The method is the script's text: recorded as OTHER.
+        "await fetch(`${environmentVariables.BASE}/echo`, { method: environmentVariables.API_SECRET });\n\
+         await fetch(`${environmentVariables.BASE}/echo`, { method: 'post' });\n\
+         return {};",
+        // A response header value, echoed into a URL and a denial.
+        "const r = await fetch(`${environmentVariables.BASE}/session`);\n\
+         const session = r.headers.get('x-session-token');\n\
+         await fetch(`${environmentVariables.BASE}/echo/${session}`);\n\
+         api.denyAccess(`session ${session}`);",
+        // A secret with characters a path percent-encodes, raw and encoded.
+        "await fetch(`${environmentVariables.BASE}/echo/${environmentVariables.PCT}`);\n\
+         await fetch(`${environmentVariables.BASE}/echo/${encodeURIComponent(environmentVariables.PCT)}`);\n\
+         api.denyAccess(`pct ${environmentVariables.PCT} ${encodeURIComponent(environmentVariables.PCT)}`);",
     ];
     let audited = audited();
     for (i, body) in leaks.iter().enumerate() {
@@ -247,9 +291,29 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
         // Case-insensitively: URL hosts come out lower-cased.
         let text = serde_json::to_string(&record).expect("json").to_lowercase();
         for secret in SECRETS {
+            for form in forms(secret) {
+                assert!(!text.contains(&form), "leak {i}: {form} in {text}");
+            }
+        }
+        if i == 6 {
+            let methods: Vec<&str> = record.fetches.iter().map(|f| f.method.as_str()).collect();
+            assert_eq!(methods, ["OTHER", "POST"], "{text}");
+        }
+        if i >= 7 {
             assert!(
-                !text.contains(&secret.to_lowercase()),
-                "leak {i}: {secret} in {text}"
+                record
+                    .denial
+                    .as_ref()
+                    .is_some_and(|d| d.message.contains("[redacted]")),
+                "leak {i}: {text}"
+            );
+            assert!(
+                record
+                    .fetches
+                    .iter()
+                    .skip(usize::from(i == 7))
+                    .all(|f| f.url.contains("[redacted]")),
+                "leak {i}: {text}"
             );
         }
     }
@@ -261,9 +325,10 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
         .expect("utf-8")
         .to_lowercase();
     for secret in SECRETS {
-        let secret = secret.to_lowercase();
-        assert!(!log.contains(&secret), "{secret} in the JSON-lines log");
-        assert!(!traced.contains(&secret), "{secret} in the tracing output");
+        for form in forms(secret) {
+            assert!(!log.contains(&form), "{form} in the JSON-lines log");
+            assert!(!traced.contains(&form), "{form} in the tracing output");
+        }
     }
     assert!(
         traced.contains("claims script run"),
@@ -294,5 +359,120 @@ async fn a_script_cannot_forge_a_record() {
     assert!(
         log.lines().any(|l| l.contains("forged")),
         "the text is in the log, escaped"
+    );
+}
+
+/// The records whose `script` is `digest`.
+fn records_for(digest: &str) -> Vec<RunRecord> {
+    let records = audited().records.0.lock().expect("records");
+    records
+        .iter()
+        .filter(|r| r.script == digest)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_run_refused_for_its_grants_is_recorded() {
+    let script = audited()
+        .engine
+        .compile(&logto("// grants\nreturn {};"))
+        .await
+        .expect("compile");
+    let mut grants = Grants::default();
+    grants.memory_mb = 4096;
+    let result = script.run(&crate::example_input("rbac"), &grants).await;
+    assert!(matches!(result, Err(Error::Grants(_))), "{result:?}");
+    let records = records_for(&script.digest_hex());
+    assert_eq!(records.len(), 1, "exactly one record: {records:?}");
+    assert_eq!(records[0].outcome, "error");
+    assert_eq!(records[0].error_kind, Some(ErrorKind::Grants));
+    assert_eq!(records[0].fuel, 0);
+}
+
+#[tokio::test]
+async fn a_source_that_does_not_compile_is_recorded() {
+    let input = crate::example_input("rbac");
+    let cases = [
+        (
+            "const getCustomJwtClaims = async () => { return {;",
+            ErrorKind::Syntax,
+        ),
+        (
+            "const _ = require('lodash');\nexports.onExecutePostLogin = async (event, api) => {};",
+            ErrorKind::Unsupported,
+        ),
+    ];
+    for (source, kind) in cases {
+        let report = audited()
+            .engine
+            .run_source(
+                source,
+                &CompileOptions::default(),
+                &input,
+                &Grants::default(),
+            )
+            .await
+            .expect("a report");
+        assert_eq!(crate::error(&report).kind, kind, "{source}");
+        let digest: String = Sha256::digest(source.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let records = records_for(&digest);
+        assert_eq!(records.len(), 1, "exactly one record: {records:?}");
+        let record = &records[0];
+        assert_eq!(record.outcome, "error");
+        assert_eq!(record.error_kind, Some(kind));
+        assert_eq!(record.source, digest, "no artifact: the source's digest");
+        assert_eq!(record.style, "unknown");
+        assert_eq!(record.token_kind, "access_token");
+    }
+    // A source that compiles: the run's own record, and only that. (The
+    // script is held, so that run_source finds it compiled: the digest is
+    // this artifact's.)
+    let source = logto("// run_source\nreturn { a: 1 };");
+    let script = audited().engine.compile(&source).await.expect("compile");
+    let report = audited()
+        .engine
+        .run_source(
+            &source,
+            &CompileOptions::default(),
+            &input,
+            &Grants::default(),
+        )
+        .await
+        .expect("a report");
+    assert!(matches!(report.outcome, Outcome::Claims { .. }));
+    let records = records_for(&script.digest_hex());
+    assert_eq!(records.len(), 1, "exactly one record: {records:?}");
+    assert_eq!(records[0].outcome, "claims");
+}
+
+#[tokio::test]
+async fn a_dropped_run_is_recorded_as_cancelled() {
+    let server = server::start().await;
+    let grants =
+        Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
+    let script = audited()
+        .engine
+        .compile(&logto(&format!(
+            "// cancelled\nawait fetch('{}/slow');\nreturn {{}};",
+            server.base()
+        )))
+        .await
+        .expect("compile");
+    let input = crate::example_input("rbac");
+    let run = script.run(&input, &grants);
+    let result = tokio::time::timeout(std::time::Duration::from_millis(200), run).await;
+    assert!(result.is_err(), "the run was still going: {result:?}");
+    let records = records_for(&script.digest_hex());
+    assert_eq!(records.len(), 1, "exactly one record: {records:?}");
+    let record = &records[0];
+    assert_eq!(record.error_kind, Some(ErrorKind::Cancelled));
+    assert_eq!(record.fetches.len(), 1, "its fetch is in the record");
+    assert_eq!(
+        record.fetches[0].refused.as_deref(),
+        Some("not awaited: the run ended first")
     );
 }
