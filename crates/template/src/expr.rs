@@ -9,7 +9,8 @@ use crate::error::ErrorKind;
 pub(crate) struct Segment {
     /// The segment as written; the key looked up in objects.
     pub(crate) key: String,
-    /// The array index, when the segment is all digits and fits a `usize`.
+    /// The array index, when the segment is all digits (no leading zeros)
+    /// and fits a `usize`.
     pub(crate) index: Option<usize>,
 }
 
@@ -243,9 +244,12 @@ impl Parser<'_> {
                     "invalid path segment: expected a key or an array index after '.'",
                 );
             }
-            let index = if key.bytes().all(|b| b.is_ascii_digit()) {
+            let digits = key.bytes().all(|b| b.is_ascii_digit());
+            // `01` is a key (objects may have one), never array index 1.
+            let canonical = key == "0" || !key.starts_with('0');
+            let index = if digits {
                 // An index too large for memory cannot match any array.
-                Some(key.parse::<usize>().unwrap_or(usize::MAX))
+                canonical.then(|| key.parse::<usize>().unwrap_or(usize::MAX))
             } else if key.starts_with(is_name_start) {
                 None
             } else {

@@ -59,9 +59,11 @@
 //! * **Paths.** `user.metadata.plan` looks up `user` in the root, then
 //!   `metadata` in that, then `plan`. A segment is a name,
 //!   `[A-Za-z_$][A-Za-z0-9_$-]*`, or a non-negative integer, `[0-9]+`. On an
-//!   array an integer segment is a 0-based index (`Email.0.Value`); on an
-//!   object it looks up the key written the same way (`"0"`). A name on an
-//!   array, or any segment on a string, number, boolean or null, is missing.
+//!   array an integer segment is a 0-based index (`Email.0.Value`), written
+//!   without leading zeros (`01` is missing there, as in JavaScript); on an
+//!   object it looks up the key written the same way (`"0"`, `"01"`). A
+//!   name on an array, or any segment on a string, number, boolean or null,
+//!   is missing.
 //!   A path starts with a name; a term that starts with a digit or `-` is a
 //!   number literal.
 //! * **Literals.** Quoted strings, in single or double quotes, with the

@@ -74,8 +74,11 @@ fn numeric_segments_on_objects_look_up_keys() {
     assert_eq!(one(r#""{{ codes.0 }}""#, &root), json!("zero"));
     assert_eq!(one(r#""{{ codes.7 }}""#, &root), json!("seven"));
     assert_eq!(one(r#""{{ codes.01 }}""#, &root), json!("zero-one"));
-    // On an array the digits are an index, leading zeros and all.
-    assert_eq!(one(r#""{{ list.01 }}""#, &root), json!("b"));
+    // On an array only a canonical index is one: `01` is not 1 (as
+    // `list["01"]` is not `list[1]` in JavaScript).
+    assert_eq!(one(r#""{{ list.1 }}""#, &root), json!("b"));
+    assert_eq!(one(r#""{{ list.01 }}""#, &root), Value::Null);
+    assert_eq!(one(r#""{{ list.00 || 'none' }}""#, &root), json!("none"));
     // A name on an array is missing.
     assert_eq!(one(r#""{{ list.length }}""#, &root), Value::Null);
     // An index past the end, or too big for any array, is missing.
