@@ -5,26 +5,49 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use claimscript::{CompileOptions, Grants, Outcome, RunInput, Script};
+use claimscript::{CompileOptions, ErrorKind, Grants, Outcome, RunInput, Script};
 
 use crate::common::{
-    EXIT_CLAIMS, Failure, UsageError, engine, load_grants, load_input, load_script, print_report,
+    EXIT_CLAIMS, EXIT_ERROR, Failure, UsageError, engine, load_grants, load_input, load_script,
+    print_report,
 };
 
 /// Instantiations timed for `instantiate_us`.
 const INSTANTIATIONS: usize = 101;
 
+/// The most runs (`-n`) and the highest `--concurrency` a bench takes: the
+/// timings alone take 16 bytes a run.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// How many runs, and how many in flight at once.
+pub struct Counts {
+    pub runs: u64,
+    pub concurrency: u64,
+}
+
 pub async fn bench(
     script: &Path,
     input: &Path,
     grants: Option<&Path>,
-    runs: usize,
-    concurrency: usize,
+    counts: Counts,
+    options: &CompileOptions,
     audit_log: Option<&Path>,
 ) -> Result<u8, Failure> {
-    if runs == 0 || concurrency == 0 {
-        return Err(UsageError("-n and --concurrency must be at least 1".into()).into());
+    let limit = 1..=MAX_RUNS;
+    if !limit.contains(&counts.runs) || !limit.contains(&counts.concurrency) {
+        return Err(UsageError(format!(
+            "-n and --concurrency must be between 1 and {MAX_RUNS}"
+        ))
+        .into());
     }
+    // Both are at most MAX_RUNS, which fits a usize on every target we build.
+    let runs = usize::try_from(counts.runs)
+        .map_err(|_| UsageError(format!("-n must be at most {MAX_RUNS}")))?;
+    // More workers than runs would leave some idle: at most `runs` are in
+    // flight.
+    let concurrency = usize::try_from(counts.concurrency)
+        .map_err(|_| UsageError(format!("--concurrency must be at most {MAX_RUNS}")))?
+        .min(runs);
     let grants = Arc::new(load_grants(grants)?);
     let input = Arc::new(load_input(input)?);
     // No cache: the figures include building the engine (compiling QuickJS)
@@ -33,7 +56,7 @@ pub async fn bench(
     let engine = engine(None, audit_log)?;
     let engine_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
-    let script = match load_script(&engine, script, &CompileOptions::default()).await? {
+    let script = match load_script(&engine, script, options).await? {
         Ok(script) => script,
         Err(report) => return Ok(print_report(&report)),
     };
@@ -62,23 +85,29 @@ pub async fn bench(
         })
         .collect();
     let mut times = Vec::with_capacity(runs);
-    let (mut fuel, mut peak) = (0, 0);
+    let (mut fuel, mut peak, mut denied, mut errors) = (None, 0, 0, 0);
+    let mut first_error = None;
     for worker in workers {
         let done = worker.await.map_err(anyhow::Error::from)??;
         times.extend(done.times);
-        fuel = done.fuel;
+        fuel = done.fuel.or(fuel);
         peak = peak.max(done.peak_memory);
+        denied += done.denied;
+        errors += done.errors;
+        first_error = first_error.or(done.first_error);
     }
     let wall = started.elapsed();
     times.sort();
     let result = serde_json::json!({
         "n": runs,
         "concurrency": concurrency,
+        "denied": denied,
+        "errors": errors,
         "p50_us": micros(percentile(&times, 0.50)),
         "p90_us": micros(percentile(&times, 0.90)),
         "p99_us": micros(percentile(&times, 0.99)),
         "runs_per_sec": runs as f64 / wall.as_secs_f64(),
-        "fuel_per_run": fuel,
+        "fuel_per_run": fuel.unwrap_or_default(),
         "instantiate_us": micros(percentile(&instantiations, 0.50)),
         "compile_ms": compile_ms,
         "engine_ms": engine_ms,
@@ -86,13 +115,26 @@ pub async fn bench(
         "peak_memory_bytes": peak,
     });
     println!("{result}");
+    if errors > 0 {
+        // The kind only: an error's message may carry what the run was given.
+        let first = first_error.map_or_else(|| "unknown".to_string(), |kind| kind.to_string());
+        eprintln!(
+            "claimscript: {errors} of {runs} runs ended in an error (the first: {first}); \
+             the timings include them. `claimscript run` shows the error."
+        );
+        return Ok(EXIT_ERROR);
+    }
     Ok(EXIT_CLAIMS)
 }
 
 struct WorkerResult {
     times: Vec<Duration>,
-    fuel: u64,
+    /// The fuel of the worker's last run; `None` when it had no run.
+    fuel: Option<u64>,
     peak_memory: u64,
+    denied: usize,
+    errors: usize,
+    first_error: Option<ErrorKind>,
 }
 
 async fn worker(
@@ -103,15 +145,28 @@ async fn worker(
 ) -> Result<WorkerResult, Failure> {
     let mut result = WorkerResult {
         times: Vec::with_capacity(runs),
-        fuel: 0,
+        fuel: None,
         peak_memory: 0,
+        denied: 0,
+        errors: 0,
+        first_error: None,
     };
     for _ in 0..runs {
         let started = Instant::now();
         let report = script.run(&input, &grants).await?;
         result.times.push(started.elapsed());
-        result.fuel = report.stats.fuel;
+        result.fuel = Some(report.stats.fuel);
         result.peak_memory = result.peak_memory.max(report.stats.memory_bytes);
+        match report.outcome {
+            Outcome::Claims { .. } => {}
+            // A denial is a completed run (see BENCHMARKS.md).
+            Outcome::Denied(_) => result.denied += 1,
+            Outcome::Error(error) => {
+                result.errors += 1;
+                result.first_error.get_or_insert(error.kind);
+            }
+            _ => result.errors += 1,
+        }
     }
     Ok(result)
 }

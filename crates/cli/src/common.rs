@@ -8,6 +8,7 @@ use std::sync::Arc;
 use claimscript::trail::JsonLinesSink;
 use claimscript::{
     CompileOptions, Engine, EngineConfig, Error, Grants, Outcome, RunInput, RunReport, Script,
+    Style,
 };
 
 /// Exit status for claims.
@@ -49,6 +50,25 @@ impl From<Error> for Failure {
     }
 }
 
+/// `--style`, shared by every command that compiles a script.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct StyleArg {
+    /// The style of a .js script (logto, auth0, loginradius); detected from
+    /// the source when absent. A compiled .wasm keeps the style it was
+    /// compiled with.
+    #[arg(long)]
+    pub style: Option<Style>,
+}
+
+impl StyleArg {
+    /// The compile options this choice implies.
+    pub fn compile_options(self) -> CompileOptions {
+        let mut options = CompileOptions::default();
+        options.style = self.style;
+        options
+    }
+}
+
 /// The engine the commands use. With a cache directory, QuickJS and the
 /// scripts compiled before are not compiled again; with an audit log, every
 /// run appends its record to it.
@@ -76,6 +96,29 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/claimscript"))
 }
 
+/// A script file: a compiled component or JavaScript source.
+enum ScriptFile {
+    Component(Vec<u8>),
+    Source(String),
+}
+
+fn read_script(path: &Path) -> Result<ScriptFile, UsageError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(ScriptFile::Component(bytes));
+    }
+    String::from_utf8(bytes)
+        .map(ScriptFile::Source)
+        .map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))
+}
+
+fn load_component(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Script, Failure> {
+    engine
+        .load(bytes)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
+}
+
 /// Compile a `.js` script or load a `.wasm` component. A script that fails to
 /// compile becomes an error report, like a run that fails.
 pub async fn load_script(
@@ -83,34 +126,34 @@ pub async fn load_script(
     path: &Path,
     options: &CompileOptions,
 ) -> Result<Result<Script, RunReport>, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    if bytes.starts_with(b"\0asm") {
-        return engine
-            .load(&bytes)
-            .map(Ok)
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())).into());
-    }
-    let source = String::from_utf8(bytes)
-        .map_err(|_| UsageError(format!("{}: the script is not UTF-8 text", path.display())))?;
-    match engine.compile_with(&source, options).await {
-        Ok(script) => Ok(Ok(script)),
-        Err(Error::Script(error)) => Ok(Err(RunReport::from_error(error))),
-        Err(e) => Err(e.into()),
+    match read_script(path)? {
+        ScriptFile::Component(bytes) => load_component(engine, path, &bytes).map(Ok),
+        ScriptFile::Source(source) => match engine.compile_with(&source, options).await {
+            Ok(script) => Ok(Ok(script)),
+            Err(Error::Script(error)) => Ok(Err(RunReport::from_error(error))),
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
 /// Compile or load `script` and run it once. A script that does not compile
-/// yields its error report, as a failed run does.
+/// yields its error report, as a failed run does, and (with an audit log)
+/// its record.
 pub async fn run_once(
     engine: &Engine,
     script: &Path,
+    options: &CompileOptions,
     input: &RunInput,
     grants: &Grants,
 ) -> Result<RunReport, Failure> {
-    match load_script(engine, script, &CompileOptions::default()).await? {
-        Ok(script) => Ok(script.run(input, grants).await?),
-        Err(report) => Ok(report),
+    match read_script(script)? {
+        ScriptFile::Component(bytes) => {
+            let script = load_component(engine, script, &bytes)?;
+            Ok(script.run(input, grants).await?)
+        }
+        ScriptFile::Source(source) => {
+            Ok(engine.run_source(&source, options, input, grants).await?)
+        }
     }
 }
 
@@ -154,7 +197,20 @@ pub fn read_text(path: &Path) -> Result<(String, String), UsageError> {
 
 pub fn load_input(path: &Path) -> Result<RunInput, UsageError> {
     let (name, text) = read_text(path)?;
-    RunInput::from_json(&text).map_err(|e| UsageError(format!("{name}: {e}")))
+    // Parsed here rather than by `RunInput::from_json`, whose syntax errors
+    // repeat serde_json's position after the message.
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("{name}: {}", json_error(&e))))?;
+    RunInput::from_value(value).map_err(|e| UsageError(format!("{name}: {e}")))
+}
+
+/// `line L, column C: MESSAGE` for a JSON syntax error, without the
+/// ` at line L column C` serde_json appends to its message.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = message.strip_suffix(&suffix).unwrap_or(&message);
+    format!("line {}, column {}: {message}", e.line(), e.column())
 }
 
 pub fn load_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, UsageError> {
@@ -167,10 +223,9 @@ pub fn load_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Va
             path.display()
         ))),
         Err(e) => Err(UsageError(format!(
-            "{}: line {}, column {}: {e}",
+            "{}: {}",
             path.display(),
-            e.line(),
-            e.column()
+            json_error(&e)
         ))),
     }
 }

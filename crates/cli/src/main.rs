@@ -7,12 +7,12 @@ mod issue;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use claimscript::{ClaimsTemplate, CompileOptions, Error, Style};
+use claimscript::{ClaimsTemplate, Error, Style};
 use clap::{Parser, Subcommand};
 
 use crate::common::{
-    EXIT_CLAIMS, EXIT_ERROR, EXIT_USAGE, Failure, UsageError, default_cache_dir, engine,
-    load_grants, load_input, load_script, print_report, read_source, read_text,
+    EXIT_CLAIMS, EXIT_ERROR, EXIT_USAGE, Failure, StyleArg, UsageError, default_cache_dir, engine,
+    load_grants, load_input, load_script, print_report, read_source, read_text, run_once,
 };
 
 #[derive(Parser)]
@@ -40,10 +40,8 @@ enum Command {
         /// Where to write the component.
         #[arg(short, long)]
         output: PathBuf,
-        /// The script's style (logto, auth0, loginradius); detected from the
-        /// source when absent.
-        #[arg(long)]
-        style: Option<Style>,
+        #[command(flatten)]
+        style: StyleArg,
     },
     /// Run a script (.js, compiled on the fly, or a compiled .wasm) once and
     /// print the outcome as one JSON object.
@@ -56,9 +54,8 @@ enum Command {
         /// The grants (TOML); defaults apply without it.
         #[arg(long)]
         grants: Option<PathBuf>,
-        /// The style of a .js script; detected from the source when absent.
-        #[arg(long)]
-        style: Option<Style>,
+        #[command(flatten)]
+        style: StyleArg,
         /// Append the run's audit record (one JSON line) to this file.
         #[arg(long)]
         audit_log: Option<PathBuf>,
@@ -67,9 +64,9 @@ enum Command {
     /// print the `run` outcome and exit 2 or 1.
     Issue(issue::IssueArgs),
     /// Run a script many times and print one JSON object of timings:
-    /// n, concurrency, p50_us, p90_us, p99_us, runs_per_sec, fuel_per_run,
-    /// instantiate_us, compile_ms, engine_ms, artifact_bytes,
-    /// peak_memory_bytes.
+    /// n, concurrency, denied, errors, p50_us, p90_us, p99_us, runs_per_sec,
+    /// fuel_per_run, instantiate_us, compile_ms, engine_ms, artifact_bytes,
+    /// peak_memory_bytes. Exits 1 when any measured run ended in an error.
     Bench {
         /// The script: .js source or a compiled .wasm component.
         script: PathBuf,
@@ -79,12 +76,17 @@ enum Command {
         /// The grants (TOML).
         #[arg(long)]
         grants: Option<PathBuf>,
-        /// Measured runs (after a warm-up of n/10, between 10 and 1000).
-        #[arg(short = 'n', long = "runs", default_value_t = 1000)]
-        runs: usize,
-        /// Runs in flight at once.
-        #[arg(long, default_value_t = 1)]
-        concurrency: usize,
+        /// Measured runs, 1 to 10,000,000 (after a warm-up of n/10, between
+        /// 10 and 1000).
+        #[arg(short = 'n', long = "runs", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(1..=bench::MAX_RUNS))]
+        runs: u64,
+        /// Runs in flight at once, 1 to 10,000,000 (no more than the runs).
+        #[arg(long, default_value_t = 1,
+              value_parser = clap::value_parser!(u64).range(1..=bench::MAX_RUNS))]
+        concurrency: u64,
+        #[command(flatten)]
+        style: StyleArg,
         /// Append each run's audit record (JSON lines) to this file.
         #[arg(long)]
         audit_log: Option<PathBuf>,
@@ -98,6 +100,8 @@ enum Command {
         /// The grants (TOML); defaults apply without it.
         #[arg(long)]
         grants: Option<PathBuf>,
+        #[command(flatten)]
+        style: StyleArg,
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
@@ -105,7 +109,8 @@ enum Command {
     /// Render a JSON claims template (no script) against an input and print
     /// the outcome as `run` does.
     Template {
-        /// The template (JSON object with `{{ path || 'fallback' }}` placeholders).
+        /// The template (JSON object with `{{ path || 'fallback' }}` placeholders);
+        /// `-` for stdin (then the input must be a file).
         template: PathBuf,
         /// The input, as for `run`.
         #[arg(long)]
@@ -129,8 +134,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Write a new private key (`<alg>-private.pem`) and its public key
-    /// (`<alg>-public.pem`) into DIR.
+    /// Write a new private key (`<alg>-private.pem`, mode 0600) and its
+    /// public key (`<alg>-public.pem`) into DIR. Existing key files are
+    /// kept unless --force is given.
     Generate {
         /// ES256, RS256 or EdDSA.
         #[arg(long)]
@@ -138,6 +144,9 @@ enum KeysCommand {
         /// The directory.
         #[arg(long)]
         out: PathBuf,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
     },
     /// Print a JWKS document with the public key of KEY.pem (private or public).
     Jwks {
@@ -186,12 +195,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn compile_options(style: Option<Style>) -> CompileOptions {
-    let mut options = CompileOptions::default();
-    options.style = style;
-    options
-}
-
 async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failure> {
     match command {
         Command::Compile {
@@ -201,7 +204,7 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
         } => {
             let source = read_source(&script)?;
             let engine = engine(cache, None)?;
-            let options = compile_options(style);
+            let options = style.compile_options();
             match engine.compile_with(&source, &options).await {
                 Ok(compiled) => {
                     std::fs::write(&output, compiled.component_bytes()).map_err(|e| {
@@ -233,11 +236,8 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             let grants = load_grants(grants.as_deref())?;
             let input = load_input(&input)?;
             let engine = engine(cache, audit_log.as_deref())?;
-            let options = compile_options(style);
-            let report = match load_script(&engine, &script, &options).await? {
-                Ok(script) => script.run(&input, &grants).await?,
-                Err(report) => report,
-            };
+            let options = style.compile_options();
+            let report = run_once(&engine, &script, &options, &input, &grants).await?;
             Ok(print_report(&report))
         }
         Command::Issue(args) => issue::issue(args, cache).await,
@@ -247,14 +247,15 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             grants,
             runs,
             concurrency,
+            style,
             audit_log,
         } => {
             bench::bench(
                 &script,
                 &input,
                 grants.as_deref(),
-                runs,
-                concurrency,
+                bench::Counts { runs, concurrency },
+                &style.compile_options(),
                 audit_log.as_deref(),
             )
             .await
@@ -262,11 +263,12 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
         Command::Audit {
             script,
             grants,
+            style,
             json,
         } => {
             let grants = load_grants(grants.as_deref())?;
             let engine = engine(cache, None)?;
-            let script = match load_script(&engine, &script, &CompileOptions::default()).await? {
+            let script = match load_script(&engine, &script, &style.compile_options()).await? {
                 Ok(script) => script,
                 Err(report) => return Ok(print_report(&report)),
             };
@@ -283,6 +285,13 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             input,
             grants,
         } => {
+            let stdin = std::path::Path::new("-");
+            if template == stdin && input == stdin {
+                return Err(UsageError(
+                    "the template and --input cannot both be standard input (-)".into(),
+                )
+                .into());
+            }
             let (name, text) = read_text(&template)?;
             let template =
                 ClaimsTemplate::parse(&text).map_err(|e| UsageError(format!("{name}: {e}")))?;
@@ -294,7 +303,9 @@ async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failur
             print!("{}", claimscript::declarations(style));
             Ok(EXIT_CLAIMS)
         }
-        Command::Keys(KeysCommand::Generate { alg, out }) => issue::generate(&alg, &out),
+        Command::Keys(KeysCommand::Generate { alg, out, force }) => {
+            issue::generate(&alg, &out, force)
+        }
         Command::Keys(KeysCommand::Jwks { key, kid }) => issue::jwks(&key, kid.as_deref()),
     }
 }

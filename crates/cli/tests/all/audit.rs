@@ -209,6 +209,20 @@ fn the_audit_log_gets_one_line_per_run() {
     assert!(records[0]["denial"]["message"].is_string());
     assert_eq!(records[21]["outcome"], "claims");
     assert_eq!(records[21]["env_read"], serde_json::json!([]));
+    // A script that does not compile is a run attempt too: one record.
+    let bad = repo_path("tests/fixtures/scripts/syntax_error.js")
+        .display()
+        .to_string();
+    let (status, out) = run_json(&["run", &bad, "--input", &input, "--audit-log", &log_arg]);
+    assert_eq!((status, &out["error"]["kind"]), (1, &"syntax".into()));
+    let text = std::fs::read_to_string(&log).expect("log");
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    assert_eq!(text.lines().count(), 23);
+    assert_eq!(
+        (&last["outcome"], &last["error_kind"]),
+        (&"error".into(), &"syntax".into())
+    );
 }
 
 #[test]

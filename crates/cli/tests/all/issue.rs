@@ -6,6 +6,8 @@ use crate::{claimscript, fixture, repo_path};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("claimscript-keys-{}-{name}", std::process::id()));
+    // Fresh: `keys generate` does not overwrite what a run before left.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     dir
 }
@@ -159,5 +161,208 @@ fn bad_keys_and_algorithms_exit_64() {
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// An HS256 secret file in its own directory.
+fn hs256_secret(name: &str) -> String {
+    let path = temp_dir(name).join("secret");
+    std::fs::write(&path, SECRET).expect("secret");
+    path.display().to_string()
+}
+
+const SECRET: &str = "a-32-byte-secret-for-hs256-tests";
+
+/// `claimscript issue` with an HS256 key: the verified payload, and stderr.
+fn issue_hs256(name: &str, args: &[&str]) -> (serde_json::Value, String) {
+    let key = hs256_secret(name);
+    let mut all = vec!["issue"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--key", &key, "--alg", "HS256"]);
+    let out = claimscript(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    let token = String::from_utf8(out.stdout).expect("utf8");
+    assert_eq!(token.lines().count(), 1);
+    let out = Command::new("python3")
+        .arg(repo_path("tests/verify_jwt.py"))
+        .args([token.trim(), "HS256", "--secret", SECRET])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    (verified["payload"].clone(), stderr)
+}
+
+#[test]
+fn issue_applies_the_scripts_scope_changes() {
+    let script = temp_dir("scopes").join("scopes.js");
+    std::fs::write(
+        &script,
+        "exports.onExecutePostLogin = async (event, api) => {\n\
+           api.accessToken.removeScope('write:reports');\n\
+           api.accessToken.addScope('admin:reports');\n\
+         };\n",
+    )
+    .expect("script");
+    let script = script.display().to_string();
+    // The input's token has `scope: "read:reports write:reports"`.
+    let input = repo_path("examples/auth0-roles/input.json")
+        .display()
+        .to_string();
+
+    // Removals always apply; additions are left out and named on stderr.
+    let (payload, stderr) = issue_hs256("scopes-default", &[&script, "--input", &input]);
+    assert_eq!(payload["scope"], "read:reports");
+    assert!(
+        stderr.contains(
+            "claimscript: scopes not added (pass --allow-scope-additions to add them): admin:reports"
+        ),
+        "{stderr}"
+    );
+
+    let (payload, stderr) = issue_hs256(
+        "scopes-allowed",
+        &[&script, "--input", &input, "--allow-scope-additions"],
+    );
+    assert_eq!(payload["scope"], "read:reports admin:reports");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn issue_target_id_signs_the_id_token_claims() {
+    let script = repo_path("examples/auth0-roles/script.js")
+        .display()
+        .to_string();
+    let input = repo_path("examples/auth0-roles/input.json")
+        .display()
+        .to_string();
+    let (payload, _) = issue_hs256("target-id", &[&script, "--input", &input, "--target", "id"]);
+    assert_eq!(payload["nickname"], "ada");
+    assert!(
+        payload.get("https://acme.test/roles").is_none(),
+        "no access-token claims in the ID token: {payload}"
+    );
+    // The scope change is the access token's: the ID token keeps the base's.
+    assert_eq!(payload["scope"], "read:reports write:reports");
+
+    let (payload, _) = issue_hs256("target-access", &[&script, "--input", &input]);
+    assert_eq!(
+        payload["https://acme.test/roles"],
+        serde_json::json!(["admin", "analyst", "billing"])
+    );
+    assert!(payload.get("nickname").is_none(), "{payload}");
+}
+
+#[test]
+fn issue_audit_log_gets_one_line_per_run() {
+    let log = temp_dir("issue-audit").join("issue.jsonl");
+    let _ = std::fs::remove_file(&log);
+    let log = log.display().to_string();
+    let key = hs256_secret("issue-audit-key");
+    let input = repo_path("examples/rbac/input.json").display().to_string();
+    let rbac = repo_path("examples/rbac/script.js").display().to_string();
+    let deny = fixture("deny").display().to_string();
+    for (script, code) in [(&rbac, 0), (&deny, 2), (&rbac, 0)] {
+        let out = claimscript(&[
+            "issue",
+            script,
+            "--input",
+            &input,
+            "--key",
+            &key,
+            "--alg",
+            "HS256",
+            "--audit-log",
+            &log,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&log).expect("log");
+    let outcomes: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value =
+                serde_json::from_str(line).expect("a JSON record per line");
+            record["outcome"].as_str().expect("outcome").to_string()
+        })
+        .collect();
+    assert_eq!(outcomes, ["claims", "denied", "claims"]);
+}
+
+#[test]
+fn keys_generate_refuses_to_overwrite_without_force() {
+    let dir = temp_dir("overwrite");
+    let out_dir = dir.display().to_string();
+    let private = dir.join("es256-private.pem");
+    let public = dir.join("es256-public.pem");
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["keys", "generate", "--alg", "ES256", "--out", &out_dir];
+        args.extend_from_slice(extra);
+        claimscript(&args)
+    };
+    let out = generate(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = std::fs::read(&private).expect("private");
+
+    let out = generate(&[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "claimscript: {} already exists; pass --force to overwrite it\n",
+            private.display()
+        )
+    );
+    assert_eq!(std::fs::read(&private).expect("private"), first, "kept");
+
+    // Only the public key there: still refused, and no private key written.
+    std::fs::remove_file(&private).expect("remove");
+    let out = generate(&[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("{} already exists", public.display()))
+    );
+    assert!(!private.exists(), "never half a pair");
+
+    // --force overwrites, and a private key is 0600 even over a 0644 file.
+    std::fs::write(&private, "old").expect("old");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = generate(&["--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = std::fs::read_to_string(&private).expect("private");
+    assert!(pem.contains("PRIVATE KEY"), "{pem}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&private), 0o600);
+        assert_eq!(mode(&public), 0o644);
     }
 }

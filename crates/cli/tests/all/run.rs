@@ -82,8 +82,11 @@ fn denial_shape() {
 #[test]
 fn syntax_error_reports_position() {
     let (_, json) = run_fixture("syntax_error", &[]);
-    assert_eq!(json["error"]["line"], 2);
-    assert!(json["error"]["column"].is_u64());
+    // `  const x = ;`: the `;` QuickJS did not expect.
+    assert_eq!(
+        (&json["error"]["line"], &json["error"]["column"]),
+        (&2.into(), &13.into())
+    );
 }
 
 #[test]
@@ -309,4 +312,158 @@ fn bench_prints_one_json_object_of_timings() {
     assert_eq!(json["fuel_per_run"], run["stats"]["fuel"]);
     assert!(json["artifact_bytes"].as_u64().is_some_and(|b| b > 0));
     assert!(json["peak_memory_bytes"].as_u64().is_some_and(|m| m > 0));
+}
+
+/// More workers than runs: every run counts, and `fuel_per_run` is a run's.
+#[test]
+fn bench_with_more_workers_than_runs() {
+    let script = repo_path("examples/rbac/script.js").display().to_string();
+    let (status, json) = run_json(&[
+        "bench",
+        &script,
+        "--input",
+        &input(),
+        "-n",
+        "3",
+        "--concurrency",
+        "8",
+    ]);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["n"], 3);
+    assert_eq!(json["concurrency"], 3, "no more in flight than runs");
+    assert_eq!(json["errors"], 0);
+    let (_, run) = run_json(&["run", &script, "--input", &input()]);
+    assert_eq!(json["fuel_per_run"], run["stats"]["fuel"]);
+}
+
+/// Denials are completed runs: counted, exit 0.
+#[test]
+fn bench_counts_denials() {
+    let script = fixture("deny").display().to_string();
+    let (status, json) = run_json(&["bench", &script, "--input", &input(), "-n", "5"]);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["denied"], 5);
+    assert_eq!(json["errors"], 0);
+}
+
+/// Runs that fail after the warm-up are counted, and the bench exits 1.
+#[test]
+fn bench_counts_errors_and_exits_1() {
+    use std::io::{Read, Write};
+    // Answers the 10 warm-up runs' fetches, then stops listening: the
+    // measured runs' fetches are refused and their scripts throw.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"ok":true}"#;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let grants = grants_file(
+        "bench-errors.toml",
+        &format!("[fetch]\nallow = [\"{base}\"]\n"),
+    );
+    let script = grants_file(
+        "bench-errors.js",
+        &format!(
+            "const getCustomJwtClaims = async () => ({{ ok: (await (await fetch('{base}/')).json()).ok }});"
+        ),
+    );
+    let out = claimscript(&[
+        "bench",
+        &script,
+        "--input",
+        &input(),
+        "--grants",
+        &grants,
+        "-n",
+        "4",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["errors"], 4, "{json}");
+    assert_eq!(json["denied"], 0);
+    assert!(
+        stderr.contains("claimscript: 4 of 4 runs ended in an error (the first: script)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bench_caps_the_run_count() {
+    let script = fixture("empty").display().to_string();
+    for n in ["18446744073709551615", "1000000000000", "10000001", "0"] {
+        let out = claimscript(&["bench", &script, "--input", &input(), "-n", n]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{n}: {stderr}");
+        assert!(stderr.contains("is not in 1..=10000000"), "{n}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = claimscript(&[
+        "bench",
+        &script,
+        "--input",
+        &input(),
+        "--concurrency",
+        "18446744073709551615",
+    ]);
+    assert_eq!(out.status.code(), Some(64));
+}
+
+/// A JSON syntax error names the file and its position once.
+#[test]
+fn json_errors_name_the_position_once() {
+    let script = fixture("empty").display().to_string();
+    let bad = grants_file("twice.json", "{\"token\": {},\n  \"context\": {1: 2}}");
+    let out = claimscript(&["run", &script, "--input", &bad]);
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("claimscript: {bad}: line 2, column 15: key must be a string\n")
+    );
+    let out = claimscript_stdin(&["run", &script, "--input", "-"], "{\"token\": }");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "claimscript: <stdin>: line 1, column 11: expected value\n"
+    );
+    // The base claims of `issue`, the same way.
+    let key = grants_file("twice.key", "a-32-byte-secret-for-hs256-tests");
+    let out = claimscript(&[
+        "issue",
+        &script,
+        "--input",
+        &input(),
+        "--key",
+        &key,
+        "--alg",
+        "HS256",
+        "--claims",
+        &bad,
+    ]);
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("claimscript: {bad}: line 2, column 15: key must be a string\n")
+    );
+}
+
+#[test]
+fn template_and_input_cannot_both_be_stdin() {
+    let out = claimscript_stdin(&["template", "-", "--input", "-"], "{}");
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "claimscript: the template and --input cannot both be standard input (-)\n"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{claimscript, repo_path, run_json};
+use crate::{claimscript, claimscript_stdin, repo_path, run_json};
 
 fn example(name: &str, file: &str) -> String {
     repo_path(&format!("examples/{name}/{file}"))
@@ -140,4 +140,154 @@ fn template_prints_the_run_outcome() {
         stderr.contains("bad.json: line 2, column 18 (/a): invalid path segment"),
         "{stderr}"
     );
+}
+
+/// examples/loginradius-roles/mock_server.py's handler, served on an
+/// ephemeral port of 127.0.0.1 by a python3 child killed on drop.
+struct MockServer {
+    child: std::process::Child,
+    base: String,
+}
+
+impl MockServer {
+    fn start(example_dir: &str) -> MockServer {
+        use std::io::BufRead;
+        let path = repo_path(&format!("examples/{example_dir}/mock_server.py"));
+        // exec'd rather than imported: nothing is written beside the example.
+        let program = "import sys\n\
+            ns = {'__name__': 'mock_server'}\n\
+            exec(open(sys.argv[1]).read(), ns)\n\
+            server = ns['HTTPServer'](('127.0.0.1', 0), ns['Handler'])\n\
+            print(server.server_port, flush=True)\n\
+            server.serve_forever()\n";
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", program])
+            .arg(&path)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the port");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        MockServer {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn loginradius_roles_against_its_mock_server() {
+    let server = MockServer::start("loginradius-roles");
+    let dir = std::env::temp_dir().join(format!("claimscript-lr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // The example's grants and inputs, pointed at the server's port.
+    let grants = std::fs::read_to_string(example("loginradius-roles", "grants.toml"))
+        .expect("grants")
+        .replace("http://127.0.0.1:8788", &server.base);
+    let grants_path = dir.join("grants.toml");
+    std::fs::write(&grants_path, grants).expect("write grants");
+    let grants_path = grants_path.display().to_string();
+    let input = |file: &str| {
+        let text = std::fs::read_to_string(example("loginradius-roles", file)).expect("input");
+        let mut doc: serde_json::Value = serde_json::from_str(&text).expect("input json");
+        doc["environmentVariables"]["AUTHZ_URL"] = server.base.clone().into();
+        doc.to_string()
+    };
+    let script = example("loginradius-roles", "script.js");
+    let run = |file: &str| {
+        let out = claimscript_stdin(
+            &["run", &script, "--input", "-", "--grants", &grants_path],
+            &input(file),
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), json)
+    };
+
+    let (status, json) = run("input.json");
+    assert_eq!(status, Some(0), "{json}");
+    assert_eq!(
+        json["claims"],
+        json!({"role": "admin", "permissions": ["read:reports", "write:reports", "manage:users"]})
+    );
+    assert_eq!(json["id_token_claims"], json!({"role": "admin"}));
+    let fetches = json["stats"]["fetches"].as_array().expect("fetches");
+    assert_eq!(fetches.len(), 1, "{json}");
+    assert_eq!(fetches[0]["url"], format!("{}/permissions", server.base));
+    assert_eq!(fetches[0]["status"], 200);
+
+    let (status, json) = run("input-no-email.json");
+    assert_eq!(status, Some(2), "{json}");
+    assert_eq!(json["outcome"], "denied");
+    assert_eq!(json["message"], "email required");
+    assert_eq!(json["code"], "400");
+    assert_eq!(json["title"], "Validation");
+    assert_eq!(json["stats"]["fetches"], json!([]));
+}
+
+#[test]
+fn audit_bench_and_issue_take_style() {
+    let m2m = example("auth0-m2m", "script.js");
+    let out = claimscript(&["audit", &m2m, "--style", "auth0", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["artifact"]["style"], "auth0");
+
+    // The style chosen is the one compiled: a Logto script is no Auth0 Action.
+    let rbac = repo_path("examples/rbac/script.js").display().to_string();
+    let rbac_input = repo_path("examples/rbac/input.json").display().to_string();
+    for args in [
+        vec!["audit", rbac.as_str(), "--style", "auth0"],
+        vec![
+            "bench",
+            &rbac,
+            "--input",
+            &rbac_input,
+            "-n",
+            "1",
+            "--style",
+            "auth0",
+        ],
+        vec![
+            "issue",
+            &rbac,
+            "--input",
+            &rbac_input,
+            "--key",
+            "/dev/null",
+            "--alg",
+            "HS256",
+            "--style",
+            "auth0",
+        ],
+    ] {
+        let (status, json) = run_json(&args);
+        assert_eq!(status, 1, "{args:?}: {json}");
+        assert_eq!(
+            json["error"]["kind"], "missing_function",
+            "{args:?}: {json}"
+        );
+    }
+    let out = claimscript(&["bench", &rbac, "--input", &rbac_input, "--style", "okta"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown style `okta`"));
 }
