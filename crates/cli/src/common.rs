@@ -197,11 +197,7 @@ pub fn read_text(path: &Path) -> Result<(String, String), UsageError> {
 
 pub fn load_input(path: &Path) -> Result<RunInput, UsageError> {
     let (name, text) = read_text(path)?;
-    // Parsed here rather than by `RunInput::from_json`, whose syntax errors
-    // repeat serde_json's position after the message.
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| UsageError(format!("{name}: {}", json_error(&e))))?;
-    RunInput::from_value(value).map_err(|e| UsageError(format!("{name}: {e}")))
+    RunInput::from_json(&text).map_err(|e| UsageError(format!("{name}: {e}")))
 }
 
 /// `line L, column C: MESSAGE` for a JSON syntax error, without the

@@ -86,7 +86,15 @@ impl RunInput {
     /// Unknown keys are rejected rather than ignored.
     pub fn from_json(text: &str) -> Result<RunInput, InputError> {
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            InputError::new(format!("line {}, column {}: {e}", e.line(), e.column()))
+            // serde_json ends its message with the position; said once, first.
+            let message = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let message = message.strip_suffix(&suffix).unwrap_or(&message);
+            InputError::new(format!(
+                "line {}, column {}: {message}",
+                e.line(),
+                e.column()
+            ))
         })?;
         RunInput::from_value(value)
     }
