@@ -280,19 +280,25 @@ fn run_honours_fetch_grants_and_lists_fetches() {
     assert!(fetches[1]["refused"].is_string());
 }
 
-#[test]
-fn bench_prints_one_json_object_of_timings() {
+/// `claimscript bench` of the RBAC example with `-n RUNS --concurrency C`.
+fn bench_rbac(runs: &str, concurrency: &str) -> (i32, serde_json::Value) {
     let script = repo_path("examples/rbac/script.js").display().to_string();
-    let (status, json) = run_json(&[
+    run_json(&[
         "bench",
         &script,
         "--input",
         &input(),
         "-n",
-        "30",
+        runs,
         "--concurrency",
-        "2",
-    ]);
+        concurrency,
+    ])
+}
+
+#[test]
+fn bench_prints_one_json_object_of_timings() {
+    let script = repo_path("examples/rbac/script.js").display().to_string();
+    let (status, json) = bench_rbac("30", "2");
     assert_eq!(status, 0, "{json}");
     assert_eq!(json["n"], 30);
     assert_eq!(json["concurrency"], 2);
@@ -318,16 +324,7 @@ fn bench_prints_one_json_object_of_timings() {
 #[test]
 fn bench_with_more_workers_than_runs() {
     let script = repo_path("examples/rbac/script.js").display().to_string();
-    let (status, json) = run_json(&[
-        "bench",
-        &script,
-        "--input",
-        &input(),
-        "-n",
-        "3",
-        "--concurrency",
-        "8",
-    ]);
+    let (status, json) = bench_rbac("3", "8");
     assert_eq!(status, 0, "{json}");
     assert_eq!(json["n"], 3);
     assert_eq!(json["concurrency"], 3, "no more in flight than runs");

@@ -64,17 +64,22 @@ async fn a_script_cannot_pass_its_errors_off_as_the_runtimes() {
     }
 }
 
+/// Compile SOURCE and run it once on the machine-to-machine example input.
+async fn run_m2m(source: &str) -> claimscript::RunReport {
+    compile(source)
+        .await
+        .run(&example_input("m2m"), &Grants::default())
+        .await
+        .expect("run")
+}
+
 #[tokio::test]
 async fn auth0_m2m_deny_codes_hold_when_includes_is_replaced() {
-    let script = compile(
+    let report = run_m2m(
         "Array.prototype.includes = () => true;\n\
          exports.onExecuteCredentialsExchange = async (event, api) => { api.access.deny('access_denied', 'nope'); };",
     )
     .await;
-    let report = script
-        .run(&example_input("m2m"), &Grants::default())
-        .await
-        .expect("run");
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Script);
     assert!(
@@ -83,14 +88,10 @@ async fn auth0_m2m_deny_codes_hold_when_includes_is_replaced() {
         "{e:?}"
     );
     // A client-credentials token has no ID token: said so, by name.
-    let script = compile(
+    let report = run_m2m(
         "exports.onExecuteCredentialsExchange = async (event, api) => { api.idToken.setCustomClaim('a', 1); };",
     )
     .await;
-    let report = script
-        .run(&example_input("m2m"), &Grants::default())
-        .await
-        .expect("run");
     let e = error(&report);
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert!(
