@@ -6,7 +6,7 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
   // `client_id` is absent when the input names no client.
   const tier = event.client.client_id && tiers[event.client.client_id];
   if (!tier) {
-    api.access.deny('invalid_request', `Unknown client ${event.client.client_id}`);
+    api.access.deny('invalid_request', `Unknown client ${event.client.client_id ?? '(none given)'}`);
     return;
   }
   api.accessToken.setCustomClaim('https://acme.test/tier', tier);

@@ -108,7 +108,7 @@ unsafe fn has_property(
     // SAFETY: a live object and a NUL-terminated name.
     unsafe {
         let value = Owned::new(cx, qjs::JS_GetPropertyStr(cx, object, name.as_ptr()))
-            .ok_or(Declined::Fallback)?;
+            .ok_or(Declined::Threw)?;
         Ok(!qjs::JS_IsUndefined(value.0))
     }
 }

@@ -186,9 +186,31 @@ pub(crate) fn scan(source: &str) -> Scan {
                     scan.exports.extend(object_keys(&words[i + 5..]));
                 }
             }
-            "export" if !after_dot(i) => scan.module = true,
+            // `export` and `import` as declarations, not as property names
+            // (`{ export: x }`, `o.import`, `{ import() {} }`) or `import()`.
+            "export" if !after_dot(i) => {
+                if next(1).is_some_and(|w| {
+                    !w.literal
+                        && matches!(
+                            w.text,
+                            "default"
+                                | "const"
+                                | "let"
+                                | "var"
+                                | "function"
+                                | "async"
+                                | "class"
+                                | "{"
+                                | "*"
+                        )
+                }) {
+                    scan.module = true;
+                }
+            }
             "import" if !after_dot(i) => {
-                if next(1).is_none_or(|w| w.literal || !matches!(w.text, "(" | ".")) {
+                if next(1)
+                    .is_some_and(|w| w.literal || w.text == "{" || w.text == "*" || is_name(w.text))
+                {
                     scan.module = true;
                 }
             }
@@ -216,6 +238,11 @@ pub(crate) fn scan(source: &str) -> Scan {
     scan
 }
 
+/// Whether a word is a name (an identifier or keyword), not punctuation.
+fn is_name(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+}
+
 /// The keys of an object literal whose `{` was just before `words`:
 /// `{ execute, other: f, async method() {} }`.
 fn object_keys(words: &[Word<'_>]) -> Vec<String> {
@@ -240,7 +267,7 @@ fn object_keys(words: &[Word<'_>]) -> Vec<String> {
                 _ => {}
             }
         }
-        if depth == 1 && key_next {
+        if depth == 1 && key_next && (word.literal || is_name(word.text)) {
             keys.push(word.text.to_string());
         }
         key_next = false;

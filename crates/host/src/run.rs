@@ -36,7 +36,8 @@ impl Script {
     /// With an audit sink, the run gives exactly one
     /// [`RunRecord`](crate::trail::RunRecord) whatever happens: when it
     /// returns (a report or an `Err`), or, when the future is dropped before
-    /// it ends, as it is dropped (`error_kind` `cancelled`).
+    /// it ends, as it is dropped (`error_kind` `cancelled`). A future never
+    /// polled has started no run and gives no record.
     pub async fn run(&self, input: &RunInput, grants: &Grants) -> Result<RunReport, Error> {
         let engine = &self.inner.engine.inner;
         let mut attempt = Attempt::new(

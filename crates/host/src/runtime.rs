@@ -226,7 +226,8 @@ const MAX_NAME_CHARS: usize = 128;
 
 /// The description's fields in the shapes this crate writes them: the
 /// runtime version this engine's, the source digest 64 lower-case hex
-/// digits, entries JavaScript identifiers, packages npm package names. A
+/// digits, a known style, entries JavaScript identifiers, packages npm
+/// package names. A
 /// description written by hand to smuggle text (a newline, a control
 /// character) into an audit report is refused.
 fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), String> {
@@ -245,6 +246,12 @@ fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), S
         return Err(format!(
             "its description's source_sha256 {} is not a SHA-256 digest",
             printable(&info.source_sha256)
+        ));
+    }
+    if info.style.parse::<crate::style::Style>().is_err() {
+        return Err(format!(
+            "its description names an unknown style {} (expected logto, auth0 or loginradius)",
+            printable(&info.style)
         ));
     }
     for entry in &info.entries {
@@ -497,10 +504,12 @@ mod tests {
         for (field, value) in [
             ("entries", "getCustomJwtClaims\nWarnings: none"),
             ("packages", "Axios\u{85}"),
+            ("style", "logto\nWarnings: none"),
         ] {
             let mut crafted = info.clone();
             match field {
                 "entries" => crafted.entries = vec![value.to_string()],
+                "style" => crafted.style = value.to_string(),
                 _ => crafted.packages = vec![value.to_string()],
             }
             let message = match runtime.check_artifact(&runtime.artifact(&memory, &crafted)) {

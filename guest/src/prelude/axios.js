@@ -47,6 +47,18 @@
     return headers;
   }
 
+  // `parent` headers (`common`, per method, flat) with `more` over them; the
+  // nested objects are copied, so the two instances do not share them.
+  function childHeaders(parent, more) {
+    const nested = (name) => name === 'common' || METHODS.includes(name);
+    const headers = {};
+    for (const [name, value] of entries(parent)) headers[name] = nested(name) ? { ...value } : value;
+    for (const [name, value] of entries(more)) {
+      headers[name] = nested(name) ? { ...headers[name], ...value } : value;
+    }
+    return headers;
+  }
+
   function requestHeaders(defaults, config, method) {
     const headers = new Headers();
     const layers = [defaults.common, defaults[method]];
@@ -166,10 +178,12 @@
     for (const method of ['post', 'put', 'patch']) {
       instance[method] = (url, data, config) => request({ ...config, method, url, data });
     }
-    instance.create = (more = {}) => {
-      const headers = { ...defaultHeaders(), ...(more.headers || {}) };
-      return createAxios({ ...defaults, ...more, headers });
-    };
+    // A new instance starts from this one's defaults, headers included.
+    instance.create = (more = {}) => createAxios({
+      ...defaults,
+      ...more,
+      headers: childHeaders(defaults.headers || defaultHeaders(), more.headers || {}),
+    });
     instance.isAxiosError = (error) => Boolean(error && error.isAxiosError);
     instance.isCancel = (error) => Boolean(error && error.code === 'ERR_CANCELED');
     instance.AxiosError = AxiosError;

@@ -49,11 +49,15 @@
   // ---- errors that end a run with a specific kind -----------------------
 
   // `lib.rs` asks `driver.errorKind` for the kind of a thrown value. The kind
-  // is a private field: a script cannot make an object that has one, so it
-  // cannot pass its own errors off as the runtime's.
+  // is a private field, and only this file holds the token the constructor
+  // asks for: a script can neither make an object with a kind nor construct
+  // one through a caught error's `constructor`, so it cannot pass its own
+  // errors off as the runtime's.
+  const TOKEN = Symbol('runtime error');
   class ClaimscriptError extends Error {
     #kind;
-    constructor(kind, message) {
+    constructor(token, kind, message) {
+      if (token !== TOKEN) throw new TypeError('Illegal constructor');
       super(message);
       this.#kind = kind;
     }
@@ -61,8 +65,10 @@
       return value !== null && typeof value === 'object' && #kind in value ? value.#kind : undefined;
     }
   }
-  shared.ClaimscriptError = ClaimscriptError;
-  shared.unsupported = (what) => new ClaimscriptError('unsupported', what);
+  // An error that ends the run with `kind` (invalid_output, missing_function,
+  // unsupported).
+  shared.runtimeError = (kind, message) => new ClaimscriptError(TOKEN, kind, message);
+  shared.unsupported = (what) => shared.runtimeError('unsupported', what);
 
   // Captured now, like every intrinsic the driver relies on: a script that
   // replaces them changes only its own view.
@@ -159,7 +165,7 @@
       try {
         return JSON.stringify(claims);
       } catch (e) {
-        throw new ClaimscriptError('invalid_output', `the claims are not JSON: ${e && e.message}`);
+        throw shared.runtimeError('invalid_output', `the claims are not JSON: ${e && e.message}`);
       }
     },
     fetchHandles: () => shared.fetchHandles(),

@@ -10,9 +10,9 @@
 (function (native, shared) {
   'use strict';
 
-  const { ClaimscriptError, isPlainObject, kindOf, unsupported, environment, result } = shared;
+  const { runtimeError, isPlainObject, kindOf, unsupported, environment, result } = shared;
 
-  const missing = (message) => new ClaimscriptError('missing_function', message);
+  const missing = (message) => runtimeError('missing_function', message);
 
   class AccessDeniedError extends Error {
     constructor(message) {
@@ -100,7 +100,7 @@
       payload.api = logtoApi;
       const claims = await entries.getCustomJwtClaims(payload);
       if (!isPlainObject(claims)) {
-        throw new ClaimscriptError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(claims)}`);
+        throw runtimeError('invalid_output', `getCustomJwtClaims must return a plain object, got ${kindOf(claims)}`);
       }
       return result(claims, undefined, [], []);
     },

@@ -74,6 +74,28 @@ async fn run_m2m(source: &str) -> claimscript::RunReport {
 }
 
 #[tokio::test]
+async fn a_caught_runtime_error_cannot_be_constructed_again() {
+    for make in [
+        "new C('missing_function', 'forged')",
+        "new (class extends C {})('unsupported', 'forged')",
+    ] {
+        let report = run_source(&format!(
+            "exports.onExecutePostLogin = async (event, api) => {{\n\
+               let C; try {{ api['cache']; }} catch (e) {{ C = e.constructor; }}\n\
+               throw {make};\n\
+             }};"
+        ))
+        .await;
+        let e = error(&report);
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::Script, "TypeError: Illegal constructor"),
+            "{make}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn auth0_m2m_deny_codes_hold_when_includes_is_replaced() {
     let report = run_m2m(
         "Array.prototype.includes = () => true;\n\
@@ -166,6 +188,13 @@ async fn minified_scripts_and_module_exports_objects() {
     )
     .await;
     assert_eq!(report.to_json()["claims"], json!({"via": "module.exports"}));
+    // `export` and `import` as property names do not make a module.
+    let report = run_source(
+        "const o = { export: 1, import: 2 };\nconst { import: i } = o;\n\
+         const getCustomJwtClaims = () => ({ ok: i === 2 && o.export === 1 && ({ export() { return 3; } }).export() === 3 });",
+    )
+    .await;
+    assert_eq!(report.to_json()["claims"], json!({"ok": true}));
     // `export` inside a comment or a template literal is not a module.
     let report = run_source(
         "/*\nexport default 1\n*/\nconst t = `\nimport x from 'y'\n`;\nconst getCustomJwtClaims = () => ({ ok: true });",
@@ -214,6 +243,17 @@ async fn claims_are_written_as_json_stringify_writes_them() {
     let e = error(&report);
     assert_eq!(e.message, "Error: getter failed");
     assert_eq!(report.logs.len(), 1, "{:?}", report.logs);
+    // So is a throwing `toJSON` getter a script put on Object.prototype.
+    let report = run_source(
+        "let calls = 0;\n\
+         const getCustomJwtClaims = async () => {\n\
+           Object.defineProperty(Object.prototype, 'toJSON', { configurable: true, get() { calls += 1; console.log(`toJSON ${calls}`); throw new Error('toJSON getter'); } });\n\
+           return { a: 1 };\n\
+         };",
+    )
+    .await;
+    assert_eq!(error(&report).message, "Error: toJSON getter");
+    assert_eq!(report.logs.len(), 1, "{:?}", report.logs);
 }
 
 #[tokio::test]
@@ -254,6 +294,9 @@ async fn the_axios_shim_covers_auth_params_defaults_and_timeouts() {
            hook.accessToken.setCustomClaim('timeout', timeout);\n\
            hook.accessToken.setCustomClaim('status', status);\n\
            hook.accessToken.setCustomClaim('same', require('axios').default === axios);\n\
+           const grandchild = axios.create({ headers: { 'X-Child': 'c' } }).create({ timeout: 1000 });\n\
+           const { data: inherited } = await grandchild.get(`${base}/echo`);\n\
+           hook.accessToken.setCustomClaim('inherited', [inherited.headers['x-child'], inherited.headers['x-team'], inherited.headers.accept]);\n\
          };",
     )
     .await;
@@ -273,7 +316,8 @@ async fn the_axios_shim_covers_auth_params_defaults_and_timeouts() {
             },
             "timeout": ["AxiosError", "ECONNABORTED", true],
             "status": ["ERR_BAD_REQUEST", 401],
-            "same": true
+            "same": true,
+            "inherited": ["c", "engines", "application/json, text/plain, */*"]
         }),
         "{out}"
     );
