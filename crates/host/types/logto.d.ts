@@ -238,22 +238,242 @@ interface CustomJwtGrantContext {
   subjectTokenContext: JsonObject;
 }
 
-/**
- * A verification the user passed during the interaction (password,
- * verification code, social, SSO, TOTP, WebAuthn, backup code, ...). Secrets
- * (TOTP secrets, backup codes, WebAuthn challenges, password hashes) are
- * stripped; the other fields depend on `type`.
- */
-interface InteractionVerificationRecord {
+/** What a password verification identified the user by. */
+interface PasswordVerificationIdentifier {
+  /** The kind of identifier the user typed. */
+  type: 'username' | 'email' | 'phone' | 'userId';
+  /** The identifier's value: the username, email address, phone number or user id. */
+  value: string;
+}
+
+/** The email address or phone number a verification code was sent to. */
+interface VerificationCodeIdentifier {
+  /** The kind of identifier the code was sent to. */
+  type: 'email' | 'phone';
+  /** The email address or phone number. */
+  value: string;
+}
+
+/** What a verification code was sent for. */
+type VerificationCodeTemplateType = 'SignIn' | 'Register' | 'ForgotPassword' | 'Generic';
+
+/** The user's info at a social provider, as its connector returned it. */
+interface SocialVerificationUserInfo {
+  /** The user's id at the provider. */
+  id: string;
+  email?: string;
+  phone?: string;
+  name?: string;
+  /** The URL of the user's picture at the provider. */
+  avatar?: string;
+  /** The provider's response, as the connector returned it. */
+  rawData?: JsonObject;
+}
+
+/** The user's info at an enterprise identity provider (SAML or OIDC). */
+interface EnterpriseSsoVerificationUserInfo {
+  /** The user's id at the identity provider. */
+  id: string;
+  email?: string;
+  phone?: string;
+  name?: string;
+  /** The URL of the user's picture. */
+  avatar?: string;
+  /** The other attributes the identity provider returned. */
+  [attribute: string]: unknown;
+}
+
+/** A password check (`type: "Password"`). The password itself is stripped. */
+interface PasswordVerificationRecord {
   /** The verification record's id. */
   id: string;
-  /** The kind of verification, e.g. `"Password"`, `"EmailVerificationCode"`, `"Social"`, `"Totp"`. */
+  /** The kind of verification: a password. */
+  type: 'Password';
+  /** What the user identified themself by. */
+  identifier: PasswordVerificationIdentifier;
+  /** Whether the password was correct. */
+  verified: boolean;
+}
+
+/** A code sent by email (`type: "EmailVerificationCode"`). */
+interface EmailVerificationCodeRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a code sent by email. */
+  type: 'EmailVerificationCode';
+  /** What the code was sent for. */
+  templateType: VerificationCodeTemplateType;
+  /** Whether the user entered the right code. */
+  verified: boolean;
+  /** Where the code was sent. */
+  identifier: VerificationCodeIdentifier;
+}
+
+/** A code sent by SMS (`type: "PhoneVerificationCode"`). */
+interface PhoneVerificationCodeRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a code sent by SMS. */
+  type: 'PhoneVerificationCode';
+  /** What the code was sent for. */
+  templateType: VerificationCodeTemplateType;
+  /** Whether the user entered the right code. */
+  verified: boolean;
+  /** Where the code was sent. */
+  identifier: VerificationCodeIdentifier;
+}
+
+/** A social sign-in (`type: "Social"`). Encrypted token sets are stripped. */
+interface SocialVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a social provider. */
+  type: 'Social';
+  /** The id of the social connector used. */
+  connectorId: string;
+  /** The user's info at the provider, once the provider answered. */
+  socialUserInfo?: SocialVerificationUserInfo;
+}
+
+/** An enterprise SSO sign-in (`type: "EnterpriseSso"`). Encrypted token sets are stripped. */
+interface EnterpriseSsoVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: an enterprise identity provider. */
+  type: 'EnterpriseSso';
+  /** The id of the SSO connector used. */
+  connectorId: string;
+  /** The user's info at the identity provider, once it answered. */
+  enterpriseUserInfo?: EnterpriseSsoVerificationUserInfo;
+  /** The identity provider's issuer. */
+  issuer?: string;
+}
+
+/** An authenticator app code, an MFA factor (`type: "Totp"`). The secret is stripped. */
+interface TotpVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a TOTP code. */
+  type: 'Totp';
+  /** The user the factor belongs to. */
+  userId: string;
+  /** Whether the code was right. */
+  verified: boolean;
+}
+
+/** A passkey or security key, an MFA factor (`type: "WebAuthn"`). Challenges are stripped. */
+interface WebAuthnVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: WebAuthn. */
+  type: 'WebAuthn';
+  /** The user the factor belongs to. */
+  userId: string;
+  /** Whether the authenticator's assertion was valid. */
+  verified: boolean;
+}
+
+/** A backup code, an MFA factor (`type: "BackupCode"`). The user's stored codes are stripped. */
+interface BackupCodeVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a backup code. */
+  type: 'BackupCode';
+  /** The user the codes belong to. */
+  userId: string;
+  /** The backup code used, once it was checked. */
+  code?: string;
+}
+
+/** A one-time token, e.g. from a magic link or an invitation (`type: "OneTimeToken"`). */
+interface OneTimeTokenVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification: a one-time token. */
+  type: 'OneTimeToken';
+  /** Whether the token was valid. */
+  verified: boolean;
+  /** The email address the token was issued for. */
+  identifier: { type: 'email'; value: string };
+  /** What the token was issued with. */
+  oneTimeTokenContext?: {
+    /** Organizations the user joins just in time (when signing up with the token). */
+    jitOrganizationIds?: string[];
+  };
+}
+
+/** A verification record of a kind these declarations list, told apart by `type`. */
+type KnownVerificationRecord =
+  | PasswordVerificationRecord
+  | EmailVerificationCodeRecord
+  | PhoneVerificationCodeRecord
+  | SocialVerificationRecord
+  | EnterpriseSsoVerificationRecord
+  | TotpVerificationRecord
+  | WebAuthnVerificationRecord
+  | BackupCodeVerificationRecord
+  | OneTimeTokenVerificationRecord;
+
+/** The kinds of verification record these declarations list. */
+type KnownVerificationRecordType = KnownVerificationRecord['type'];
+
+/**
+ * A verification record of a kind Logto adds after these declarations (its
+ * `type` is any string), so that a script handling one still type-checks.
+ *
+ * TypeScript cannot write "any string but the known kinds", so this member
+ * stays beside a known kind when a script narrows on `record.type`. The
+ * fields the known kinds have are declared `never` here, which leaves a
+ * narrowed record's fields with exactly the known kind's types (and a
+ * misspelt field an error); `verified` is the one field this member shares,
+ * so it reads as `boolean | undefined`.
+ *
+ * To read a new kind's fields, compare `record.type` with its name (also in
+ * a `switch`'s `default`, which does not narrow by itself): its fields then
+ * read as `unknown`, except those a known kind uses, which need a cast.
+ */
+interface OtherVerificationRecord {
+  /** The verification record's id. */
+  id: string;
+  /** The kind of verification, one these declarations do not list. */
   type: string;
-  /** Whether the verification succeeded. */
+  /** Whether the verification succeeded, when the kind has that notion. */
   verified?: boolean;
-  /** The fields of this kind of verification (identifier, userId, connectorId, ...). */
+  /** Not declared for kinds these declarations do not list. */
+  identifier: never;
+  /** Not declared for kinds these declarations do not list. */
+  templateType: never;
+  /** Not declared for kinds these declarations do not list. */
+  connectorId: never;
+  /** Not declared for kinds these declarations do not list. */
+  userId: never;
+  /** Not declared for kinds these declarations do not list. */
+  socialUserInfo?: never;
+  /** Not declared for kinds these declarations do not list. */
+  enterpriseUserInfo?: never;
+  /** Not declared for kinds these declarations do not list. */
+  issuer?: never;
+  /** Not declared for kinds these declarations do not list. */
+  code?: never;
+  /** Not declared for kinds these declarations do not list. */
+  oneTimeTokenContext?: never;
+  /** The fields of the new kind. */
   [field: string]: unknown;
 }
+
+/**
+ * A verification the user passed (or attempted) during the interaction,
+ * told apart by `type`: check it before reading the other fields.
+ *
+ *   for (const record of context.interaction?.verificationRecords ?? []) {
+ *     if (record.type === 'EnterpriseSso') return { ssoEmail: record.enterpriseUserInfo?.email };
+ *   }
+ *
+ * Secrets (passwords, TOTP secrets, backup codes, WebAuthn challenges,
+ * encrypted token sets) are stripped. Each kind appears at most once in one
+ * interaction.
+ */
+type InteractionVerificationRecord = KnownVerificationRecord | OtherVerificationRecord;
 
 /** The sign-in interaction the token results from (`context.interaction`). */
 interface CustomJwtInteractionContext {

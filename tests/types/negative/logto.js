@@ -3,3 +3,12 @@
 const getCustomJwtClaims = async ({ context }) => {
   return { roles: context.user.rolez.map((role) => role.name) };
 };
+
+// Deliberately wrong as well: a record narrowed on `type` has exactly its
+// kind's fields, so misspelt ones are errors (`enterpriseUserInfo`, `value`).
+/** @param {InteractionVerificationRecord} record */
+const signedInWith = (record) => {
+  if (record.type === 'EnterpriseSso') return record.enterpriseUserinfo?.email;
+  if (record.type === 'Password') return record.identifier.valeu;
+  return undefined;
+};

@@ -11,6 +11,67 @@ const getCustomJwtClaims = async ({ token, context, environmentVariables, api })
     const first = user.identities.github?.userId;
     console.debug(first, user.roles[0]?.scopes[0]?.resource.indicator, context?.grant?.subjectTokenContext.foo);
     console.warn(context?.interaction?.verificationRecords.map((r) => r.type), context?.organization?.customData.x);
+    // Verification records: narrowing on `type` gives the kind's own fields.
+    const records = context?.interaction?.verificationRecords ?? [];
+    for (const record of records) {
+      if (record.type === 'EnterpriseSso') {
+        /** @type {EnterpriseSsoVerificationUserInfo | undefined} */
+        const info = record.enterpriseUserInfo;
+        /** @type {string | undefined} */
+        const ssoEmail = record.enterpriseUserInfo?.email;
+        /** @type {string} */
+        const connector = record.connectorId;
+        console.log(info?.id, ssoEmail, connector, record.issuer?.toLowerCase(), info?.department);
+      } else if (record.type === 'Password') {
+        /** @type {'username' | 'email' | 'phone' | 'userId'} */
+        const kind = record.identifier.type;
+        /** @type {string} */
+        const value = record.identifier.value;
+        console.log(kind, value, record.verified === true);
+      } else if (record.type === 'Passkey') {
+        // A kind Logto adds later still type-checks; its fields are unknown.
+        console.log(record.id, record.verified, record.passkeyName);
+      }
+    }
+    for (const record of records) {
+      switch (record.type) {
+        case 'EmailVerificationCode':
+        case 'PhoneVerificationCode': {
+          /** @type {'SignIn' | 'Register' | 'ForgotPassword' | 'Generic'} */
+          const template = record.templateType;
+          /** @type {'email' | 'phone'} */
+          const to = record.identifier.type;
+          console.log(template, to, record.identifier.value, record.verified);
+          break;
+        }
+        case 'Social':
+          console.log(record.connectorId, record.socialUserInfo?.id, record.socialUserInfo?.email, record.socialUserInfo?.rawData?.login);
+          break;
+        case 'Totp':
+        case 'WebAuthn': {
+          /** @type {string} */
+          const mfaUser = record.userId;
+          console.log(mfaUser, record.verified);
+          break;
+        }
+        case 'BackupCode':
+          console.log(record.userId, record.code?.length);
+          break;
+        case 'OneTimeToken': {
+          /** @type {'email'} */
+          const ottKind = record.identifier.type;
+          /** @type {string[] | undefined} */
+          const jit = record.oneTimeTokenContext?.jitOrganizationIds;
+          console.log(ottKind, record.identifier.value, jit, record.verified);
+          break;
+        }
+        default:
+          console.log(record.id, record.type.length);
+      }
+    }
+    // `find` keeps the whole union: narrow the record it returns.
+    const sso = records.find((r) => r.type === 'EnterpriseSso');
+    if (sso?.type === 'EnterpriseSso') console.log(sso.enterpriseUserInfo?.name);
   } else {
     console.error(token.clientId.length, context?.application?.customData);
   }
