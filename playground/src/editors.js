@@ -11,6 +11,7 @@ import {
   hoverTooltip,
   Decoration,
   WidgetType,
+  placeholder,
 } from '@codemirror/view';
 import { EditorState, StateField, StateEffect } from '@codemirror/state';
 import {
@@ -72,7 +73,7 @@ const theme = EditorView.theme({
   '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.5' },
 });
 
-function base({ label, describedBy, extra = [] }) {
+function base({ label, describedBy, hint, extra = [] }) {
   const attrs = { 'aria-label': label };
   if (describedBy) attrs['aria-describedby'] = describedBy;
   return [
@@ -100,6 +101,7 @@ function base({ label, describedBy, extra = [] }) {
       // Escape, then Tab within two seconds, moves the focus out of the editor.
       { key: 'Escape', run: temporarilySetTabFocusMode },
     ]),
+    hint ? placeholder(hint) : [],
     ...extra,
   ];
 }
@@ -308,7 +310,7 @@ export function relint(view) {
  * that parses but is not what the server takes (or null). Empty means "not sent"
  * when `optional`.
  */
-export function createJsonEditor(parent, { label, describedBy, optional, check, onRun, onChange }) {
+export function createJsonEditor(parent, { label, describedBy, hint, optional, check, onRun, onChange }) {
   const parseLint = jsonParseLinter();
   const lint = linter(
     (view) => {
@@ -331,7 +333,7 @@ export function createJsonEditor(parent, { label, describedBy, optional, check, 
       doc: '',
       extensions: [
         keymap.of([{ key: 'Mod-Enter', run: () => (onRun(), true), preventDefault: true }]),
-        base({ label, describedBy }),
+        base({ label, describedBy, hint }),
         json(),
         lint,
         EditorView.updateListener.of((u) => u.docChanged && onChange?.()),
@@ -353,7 +355,7 @@ const serverGrantsError = StateField.define({
 });
 
 /** The grants editor (TOML), checked by grants-lint.js and by the server's 422. */
-export function createTomlEditor(parent, { label, describedBy, onRun, onChange }) {
+export function createTomlEditor(parent, { label, describedBy, hint, onRun, onChange }) {
   const lint = linter(
     (view) => {
       const doc = view.state.doc;
@@ -375,7 +377,7 @@ export function createTomlEditor(parent, { label, describedBy, onRun, onChange }
       doc: '',
       extensions: [
         keymap.of([{ key: 'Mod-Enter', run: () => (onRun(), true), preventDefault: true }]),
-        base({ label, describedBy }),
+        base({ label, describedBy, hint }),
         StreamLanguage.define(toml),
         serverGrantsError,
         lint,

@@ -66,6 +66,7 @@ const editors = {
   context: createJsonEditor($('context-editor'), {
     label: 'Context (JSON)',
     describedBy: 'context-help',
+    hint: 'Empty: no context is sent (a machine-to-machine token has none).',
     optional: true,
     onRun: runShortcut,
     check: (v) => (isObject(v) ? null : 'the context must be a JSON object (or leave it empty)'),
@@ -73,6 +74,7 @@ const editors = {
   environmentVariables: createJsonEditor($('env-editor'), {
     label: 'Environment variables (JSON)',
     describedBy: 'env-help',
+    hint: 'Empty: no environment variables. Example: { "API_KEY": "k_123" }',
     optional: true,
     onRun: runShortcut,
     check: (v) =>
@@ -85,6 +87,18 @@ const editors = {
   grants: createTomlEditor($('grants-editor'), {
     label: 'Grants (TOML)',
     describedBy: 'grants-help',
+    hint: [
+      '# Empty: the defaults. For example:',
+      '# fuel = 50_000_000',
+      '# timeout_ms = 1000',
+      '# memory_mb = 32',
+      '# max_output_bytes = 51200',
+      '# [env]',
+      '# expose = ["API_KEY"]',
+      '# [fetch]',
+      '# allow = ["https://api.example.com"]',
+      '# max_requests = 5',
+    ].join('\n'),
     onRun: runShortcut,
   }),
 };

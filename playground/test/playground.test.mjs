@@ -101,10 +101,23 @@ async function openPage(url = baseUrl, options = {}) {
   page.on('request', (r) => requests.push(r.url()));
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // Console errors too: a Content-Security-Policy violation shows up there.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+      errors.push(`console: ${m.text()}`);
+    }
+  });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
   page.pageErrors = errors;
   return page;
+}
+
+/** Closes a page's context, after checking the page raised no error. */
+async function closePage(page) {
+  const errors = page.pageErrors;
+  await page.context().close();
+  assert.deepEqual(errors, [], 'errors in the page');
 }
 
 async function waitTypes(page, style) {
@@ -194,8 +207,7 @@ test('type a script, run it, see the claims, the meters, the token and the audit
   const audit = await page.$eval('#audit-body', (e) => e.textContent);
   assert.match(audit, /No egress/);
   assert.match(audit, /read one environment variable/);
-  assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await closePage(page);
 });
 
 test('a syntax error marks its line in the editor (run with Ctrl+Enter)', { timeout: 120000 }, async () => {
@@ -224,7 +236,28 @@ test('a syntax error marks its line in the editor (run with Ctrl+Enter)', { time
     return [...document.querySelectorAll('#script-editor .cm-line')].indexOf(line) + 1;
   });
   assert.equal(cursorLine, 3);
-  await page.context().close();
+  await closePage(page);
+});
+
+test('a runtime error shows its kind and message and marks its line', { timeout: 120000 }, async () => {
+  const page = await openPage();
+  await setScript(page, [
+    'const getCustomJwtClaims = async ({ context }) => {',
+    "  console.info('about to fail');",
+    "  throw new Error('no roles for ' + context.user.username);",
+    '};',
+  ].join('\n'));
+  assert.equal(await runAndWait(page), 'error');
+  assert.equal(await page.$eval('#error-kind', (e) => e.textContent), 'script');
+  assert.equal(await page.$eval('#error-message', (e) => e.textContent), 'Error: no roles for ada');
+  const marked = await page.$$eval('#script-editor .cm-line', (lines) =>
+    lines.map((l, i) => (l.classList.contains('cm-run-error-line') ? i + 1 : 0)).filter(Boolean),
+  );
+  assert.deepEqual(marked, [3]);
+  // The console record, with its level.
+  const logs = await page.$$eval('#logs li', (els) => els.map((e) => [e.dataset.level, e.querySelector('.message').textContent]));
+  assert.deepEqual(logs, [['info', 'about to fail']]);
+  await closePage(page);
 });
 
 test('a denial shows its message (samples: Logto and LoginRadius)', { timeout: 120000 }, async () => {
@@ -240,7 +273,7 @@ test('a denial shows its message (samples: Logto and LoginRadius)', { timeout: 1
   assert.equal(await runAndWait(page), 'denied');
   assert.equal(await page.$eval('#denial-message', (e) => e.textContent), 'email required');
   assert.match(await page.$eval('#denial', (e) => e.textContent), /code 400 · title Validation/);
-  await page.context().close();
+  await closePage(page);
 });
 
 test('fuel exhaustion fills the fuel meter', { timeout: 120000 }, async () => {
@@ -256,23 +289,43 @@ test('fuel exhaustion fills the fuel meter', { timeout: 120000 }, async () => {
   assert.ok(await page.$('.meter-row.hit[data-meter="fuel"]'));
   // The audit shows the budget the grants set.
   assert.match(await page.$eval('#audit-body', (e) => e.textContent), /fuel2,000,000/);
-  await page.context().close();
+  await closePage(page);
 });
 
-test('grants are checked as you type, and the server\'s 422 is shown at its line', { timeout: 120000 }, async () => {
+/** The 1-based line of the editor at which the (first) error marker of its lint gutter sits. */
+async function lintMarkerLine(page, editorId) {
+  await page.waitForSelector(`#${editorId} .cm-lint-marker-error`, { timeout: 10000 });
+  return page.evaluate((id) => {
+    const marker = document.querySelector(`#${id} .cm-lint-marker-error`).closest('.cm-gutterElement');
+    const top = marker.getBoundingClientRect().top;
+    const lines = [...document.querySelectorAll(`#${id} .cm-line`)];
+    return lines.findIndex((l) => Math.abs(l.getBoundingClientRect().top - top) < 2) + 1;
+  }, editorId);
+}
+
+test('inputs are checked as you type; the server\'s 422 on grants is shown at its line', { timeout: 120000 }, async () => {
   const page = await openPage();
+  // JSON: the error at its line, and no run while it stands.
+  await setEditor(page, 'env', 'env-editor', '{\n  "A": "1",\n  "B": 2 3\n}\n');
+  assert.equal(await lintMarkerLine(page, 'env-editor'), 3);
+  assert.equal(await runAndWait(page), 'invalid');
+  assert.match(await page.$eval('#outcome', (e) => e.textContent), /^Not run: Environment variables: /);
+  await setEditor(page, 'env', 'env-editor', '{ "A": 1 }');
+  assert.equal(await lintMarkerLine(page, 'env-editor'), 1);
+  await setEditor(page, 'env', 'env-editor', '');
+
+  // TOML: a syntax error and an unknown key, each at its line.
+  await setEditor(page, 'grants', 'grants-editor', 'fuel = 1000\ntimeout_ms = = 3\n');
+  assert.equal(await lintMarkerLine(page, 'grants-editor'), 2);
   await setEditor(page, 'grants', 'grants-editor', 'fuel = 1000\n[fetch]\nallow = ["https://api.example.com"]\nretries = 3\n');
-  await page.waitForSelector('#grants-editor .cm-lint-marker-error', { timeout: 10000 });
-  // The unknown key is reported on line 4 (the gutter marker's line).
-  const lintLine = await page.$$eval('#grants-editor .cm-gutter-lint .cm-gutterElement', (els) =>
-    els.findIndex((e) => e.querySelector('.cm-lint-marker-error')),
-  );
-  assert.ok(lintLine >= 0);
+  assert.equal(await lintMarkerLine(page, 'grants-editor'), 4);
+  // The server is the authority: its 422 invalid_grants, with its line.
   assert.equal(await runAndWait(page), 'rejected');
-  const failure = await page.$eval('#failure-message', (e) => e.textContent);
-  assert.match(failure, /retries/);
-  assert.match(await page.$eval('#failure', (e) => e.textContent), /invalid_grants/);
-  await page.context().close();
+  assert.match(await page.$eval('#failure-message', (e) => e.textContent), /retries/);
+  const failure = await page.$eval('#failure', (e) => e.textContent);
+  assert.match(failure, /422 invalid_grants/);
+  assert.match(failure, /At line 4/);
+  await closePage(page);
 });
 
 test('a share link restores the same state in a new page', { timeout: 120000 }, async () => {
@@ -298,9 +351,8 @@ test('a share link restores the same state in a new page', { timeout: 120000 }, 
   assert.deepEqual(await state(other), before);
   assert.equal(await other.$eval('#style', (e) => e.value), 'auth0');
   assert.match(await other.$eval('#outcome', (e) => e.textContent), /Restored from the link/);
-  assert.deepEqual(other.pageErrors, []);
-  await other.context().close();
-  await page.context().close();
+  await closePage(other);
+  await closePage(page);
 });
 
 test('completion offers the fields after `context.user.`', { timeout: 120000 }, async () => {
@@ -330,7 +382,7 @@ test('completion offers the fields after `context.user.`', { timeout: 120000 }, 
   }, null, { timeout: 10000 });
   await page.keyboard.press('Enter');
   assert.match((await state(page)).script, /const email = context\.user\.primaryEmail\n/);
-  await page.context().close();
+  await closePage(page);
 });
 
 test('a misspelt property is underlined, with TypeScript\'s suggestion', { timeout: 120000 }, async () => {
@@ -353,7 +405,7 @@ test('a misspelt property is underlined, with TypeScript\'s suggestion', { timeo
   // The samples type-check clean: no error underline in the RBAC example.
   await page.selectOption('#sample', 'logto-rbac');
   await page.waitForFunction(() => document.querySelectorAll('#script-editor .cm-lintRange-error').length === 0, null, { timeout: 30000 });
-  await page.context().close();
+  await closePage(page);
 });
 
 test('labelled for screen readers, usable by keyboard, light and dark', { timeout: 120000 }, async () => {
@@ -381,7 +433,7 @@ test('labelled for screen readers, usable by keyboard, light and dark', { timeou
   const bgDark = await page.$eval('body', (e) => getComputedStyle(e).backgroundColor);
   assert.equal(bgLight, 'rgb(246, 247, 249)');
   assert.equal(bgDark, 'rgb(13, 17, 23)');
-  await page.context().close();
+  await closePage(page);
 });
 
 test('download the compiled component', { timeout: 120000 }, async () => {
@@ -394,7 +446,7 @@ test('download the compiled component', { timeout: 120000 }, async () => {
   assert.deepEqual([...bytes.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'a WebAssembly binary');
   const [grants] = await Promise.all([page.waitForEvent('download'), page.click('#download-grants')]);
   assert.equal(grants.suggestedFilename(), 'grants.toml');
-  await page.context().close();
+  await closePage(page);
 });
 
 test('screenshot for the README (RBAC sample, run)', { timeout: 120000 }, async () => {
@@ -407,7 +459,7 @@ test('screenshot for the README (RBAC sample, run)', { timeout: 120000 }, async 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
   }
-  await page.context().close();
+  await closePage(page);
 });
 
 test('the page asked only the server it came from', () => {
