@@ -216,12 +216,13 @@ function tsExtensions(ts) {
     async (view) => {
       const text = view.state.doc.toString();
       let diags;
+      let types;
       try {
-        diags = await ts.request('diagnostics', { text });
+        ({ diagnostics: diags, types } = await ts.request('diagnostics', { text }));
       } catch {
         return [];
       }
-      return diags
+      const shown = diags
         .filter((d) => !IGNORED_TS_CODES.has(d.code))
         .map((d) => ({
           from: d.from,
@@ -230,6 +231,10 @@ function tsExtensions(ts) {
           source: `TypeScript TS${d.code}`,
           message: d.message,
         }));
+      // For the tests: against which declarations, which text (its length) was
+      // checked, and how many errors it has.
+      view.dom.dataset.tsChecked = `${types}:${text.length}:${shown.filter((d) => d.severity === 'error').length}`;
+      return shown;
     },
     { delay: 350 },
   );

@@ -170,7 +170,7 @@ async function loadTypes(style) {
       typesCache.set(style, dts);
     }
     if (typesWanted !== style) return;
-    await ts.request('types', { dts });
+    await ts.request('types', { dts, tag: style });
     if (typesWanted !== style) return;
     ui.typesStatus.textContent = `Checked against the ${STYLES[style]} declarations (claimscript types --style ${style}).`;
     ui.typesStatus.dataset.ready = style;

@@ -5,15 +5,18 @@ import libs from 'virtual:ts-libs';
 import { ScriptService } from './ts-service.js';
 
 const service = new ScriptService(ts, libs);
+// Which declarations are loaded (the style's name), reported with each check.
+let typesTag = null;
 
 const ops = {
-  types: ({ dts }) => {
+  types: ({ dts, tag }) => {
     service.setTypes(dts);
+    typesTag = tag ?? null;
     return true;
   },
   diagnostics: ({ text }) => {
     service.setScript(text);
-    return service.diagnostics();
+    return { types: typesTag, diagnostics: service.diagnostics() };
   },
   completions: ({ text, pos }) => {
     service.setScript(text);

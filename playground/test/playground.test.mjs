@@ -408,6 +408,27 @@ test('a misspelt property is underlined, with TypeScript\'s suggestion', { timeo
   await closePage(page);
 });
 
+test('every sample type-checks clean against its style\'s declarations', { timeout: 240000 }, async () => {
+  const page = await openPage();
+  const ids = await page.$$eval('#sample option', (os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(ids.length >= 12, `samples: ${ids.join(', ')}`);
+  for (const id of ids) {
+    await page.selectOption('#sample', id);
+    const { style, script } = await state(page);
+    await waitTypes(page, style);
+    const checked = await page.waitForFunction(
+      (prefix) => {
+        const v = document.querySelector('#script-editor .cm-editor').dataset.tsChecked;
+        return v && v.startsWith(prefix) ? v : null;
+      },
+      `${style}:${script.length}:`,
+      { timeout: 60000 },
+    );
+    assert.equal(await checked.jsonValue(), `${style}:${script.length}:0`, `${id} (${style}) has type errors`);
+  }
+  await closePage(page);
+});
+
 test('labelled for screen readers, usable by keyboard, light and dark', { timeout: 120000 }, async () => {
   const page = await openPage();
   const labels = await page.$$eval('.cm-content', (els) => els.map((e) => e.getAttribute('aria-label')));
