@@ -30,12 +30,16 @@ const STYLES: [(&str, &[&str], &[&str]); 3] = [
     (
         "auth0",
         &["auth0-roles", "auth0-m2m"],
-        &["auth0.js(6,9): error TS2339: Property 'multifactor' does not exist on type 'PostLoginApi'"],
+        &[
+            "auth0.js(6,9): error TS2339: Property 'multifactor' does not exist on type 'PostLoginApi'",
+        ],
     ),
     (
         "loginradius",
         &["loginradius-roles"],
-        &["loginradius.js(5,10): error TS2551: Property 'setErrror' does not exist on type 'LrHook'"],
+        &[
+            "loginradius.js(5,10): error TS2551: Property 'setErrror' does not exist on type 'LrHook'",
+        ],
     ),
 ];
 
