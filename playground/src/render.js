@@ -180,6 +180,17 @@ function logsSection(logs) {
   );
 }
 
+/** A refusal is `{kind, detail}` (or, from older hosts, a plain string). */
+function refusedText(refused) {
+  if (!refused) return '';
+  if (typeof refused === 'string') return refused;
+  return refused.detail ?? refused.kind ?? JSON.stringify(refused);
+}
+
+function refusedKind(refused) {
+  return refused && typeof refused === 'object' ? refused.kind : undefined;
+}
+
 function fetchSection(fetches) {
   if (!fetches || fetches.length === 0) return section('fetches', 'Fetch trail', el('p', { class: 'muted', text: 'No requests.' }));
   return section(
@@ -198,7 +209,7 @@ function fetchSection(fetches) {
             { class: f.refused ? 'refused' : '' },
             el('td', { text: f.method }),
             el('td', { class: 'url', text: f.url }),
-            el('td', { text: f.refused ? `refused: ${f.refused}` : (f.status ?? '–') }),
+            el('td', { 'data-refused': refusedKind(f.refused), text: f.refused ? `refused: ${refusedText(f.refused)}` : (f.status ?? '–') }),
             el('td', { text: formatBytes(f.bytes ?? 0) }),
             el('td', { text: `${f.ms ?? 0} ms` }),
           ),

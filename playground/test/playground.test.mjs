@@ -276,6 +276,49 @@ test('a denial shows its message (samples: Logto and LoginRadius)', { timeout: 1
   await closePage(page);
 });
 
+test('Auth0 post-login: access and ID token claims, scope changes', { timeout: 120000 }, async () => {
+  const page = await openPage();
+  await page.selectOption('#sample', 'auth0-post-login');
+  assert.equal(await runAndWait(page), 'claims');
+  assert.deepEqual(JSON.parse(await page.$eval('#claims-json', (e) => e.textContent)), {
+    'https://acme.test/roles': ['admin', 'analyst', 'billing'],
+  });
+  assert.deepEqual(JSON.parse(await page.$eval('#id-claims-json', (e) => e.textContent)), { nickname: 'ada' });
+  assert.match(await page.$eval('#scopes', (e) => e.textContent), /Added: admin:reports/);
+  await closePage(page);
+});
+
+test('the fetch trail, console levels and the audit\'s warnings', { timeout: 120000 }, async () => {
+  const page = await openPage();
+  // Nothing leaves the machine: the URL is not granted, so the host refuses
+  // it before any lookup; the grant names only a closed loopback port.
+  await setScript(page, [
+    'const getCustomJwtClaims = async () => {',
+    "  console.warn('asking');",
+    '  try {',
+    "    await fetch('https://api.example.com/v1/balance?user=1');",
+    '  } catch (e) {',
+    '    console.error(String(e));',
+    '  }',
+    '  return { asked: true };',
+    '};',
+  ].join('\n'));
+  await setEditor(page, 'grants', 'grants-editor', '[fetch]\nallow = ["http://127.0.0.1:1"]\nmax_requests = 1\n');
+  assert.equal(await runAndWait(page), 'claims');
+  const rows = await page.$$eval('#fetches tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0][0], 'GET');
+  assert.equal(rows[0][1], 'https://api.example.com:443/v1/balance');
+  assert.match(rows[0][2], /^refused: not granted/);
+  assert.equal(await page.$eval('#fetches tbody td[data-refused]', (e) => e.dataset.refused), 'not_granted');
+  const logs = await page.$$eval('#logs li', (els) => els.map((e) => e.dataset.level));
+  assert.deepEqual(logs, ['warn', 'error']);
+  const warnings = await page.$$eval('#audit-warnings li code', (els) => els.map((e) => e.textContent));
+  assert.ok(warnings.includes('opens_non_public_address') && warnings.includes('plain_http'), warnings.join(', '));
+  assert.match(await page.$eval('#audit-body', (e) => e.textContent), /http:\/\/127\.0\.0\.1:1 — /);
+  await closePage(page);
+});
+
 test('fuel exhaustion fills the fuel meter', { timeout: 120000 }, async () => {
   const page = await openPage();
   await setScript(page, 'const getCustomJwtClaims = async () => {\n  for (;;) {}\n};\n');
