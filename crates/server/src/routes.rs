@@ -34,7 +34,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
         .route("/health/ready", get(ready))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics_authenticated))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/v1/scripts", get(list_scripts))
         .route(
@@ -288,6 +288,16 @@ async fn ready(State(app): Shared) -> Response {
         )
         .into_response()
     }
+}
+
+/// Metrics on the API listener need a token (any scope) when tokens are
+/// configured; the diagnostic listener serves them without.
+async fn metrics_authenticated(
+    State(app): Shared,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    auth(&app, &headers, Scope::Run)?;
+    Ok(metrics(State(app)).await)
 }
 
 async fn metrics(State(app): Shared) -> Response {
