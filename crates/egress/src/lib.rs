@@ -10,7 +10,8 @@
 //!    broadcast, reserved and documentation ranges are refused, including IPv6
 //!    forms that embed such an IPv4 address — unless the grant names the host
 //!    or address itself ([`Admission::opens_non_public`]). A wildcard never
-//!    opens them.
+//!    opens them. A connector applies it as a [`Guard`] value (one per
+//!    connection pool): [`check_addresses`] is that guard for one admission.
 //!
 //! ```
 //! use claimscript_egress::{admit, check_address, classify};
@@ -106,12 +107,7 @@ pub fn admit(grants: Option<&FetchGrants>, url: &Url) -> Result<Admission, Refus
 
 /// The address guard: may an admitted request connect to `address`?
 pub fn check_address(admission: &Admission, address: IpAddr) -> Result<(), Refusal> {
-    match classify(address) {
-        Some(reason) if !admission.opens_non_public => {
-            Err(Refusal::BlockedAddress { address, reason })
-        }
-        _ => Ok(()),
-    }
+    admission.guard().check_address(address)
 }
 
 /// Check every resolved address; refuse the request if any is refused (a
@@ -121,10 +117,71 @@ pub fn check_addresses(
     admission: &Admission,
     addresses: &[IpAddr],
 ) -> Result<Vec<IpAddr>, Refusal> {
-    for address in addresses {
-        check_address(admission, *address)?;
+    admission.guard().check_addresses(addresses)
+}
+
+impl Admission {
+    /// The address guard this admission calls for: what a connector that
+    /// dials for it must check ([`Guard::check_addresses`]).
+    pub fn guard(&self) -> Guard {
+        Guard {
+            opens_non_public: self.opens_non_public,
+        }
     }
-    Ok(addresses.to_vec())
+}
+
+/// The address guard a connector applies after DNS: refuse every
+/// non-public address ([`classify`]), unless the grant named the host or
+/// address itself. [`check_address`] and [`check_addresses`] are this
+/// guard for one admission; a connection pool whose connector serves many
+/// admissions of the same kind holds the `Guard` value instead (the
+/// engine's HTTP client keeps one pool per kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    opens_non_public: bool,
+}
+
+impl Guard {
+    /// The guard for requests admitted only through a wildcard: public
+    /// addresses only.
+    pub fn public_only() -> Guard {
+        Guard {
+            opens_non_public: false,
+        }
+    }
+
+    /// The guard for requests whose grant names the host or address
+    /// itself ([`Admission::opens_non_public`]): every address.
+    pub fn opening_non_public() -> Guard {
+        Guard {
+            opens_non_public: true,
+        }
+    }
+
+    /// Whether this guard lets non-public addresses through.
+    pub fn opens_non_public(&self) -> bool {
+        self.opens_non_public
+    }
+
+    /// May a connection go to `address`?
+    pub fn check_address(&self, address: IpAddr) -> Result<(), Refusal> {
+        match classify(address) {
+            Some(reason) if !self.opens_non_public => {
+                Err(Refusal::BlockedAddress { address, reason })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Check every resolved address; refuse them all if any is refused (a
+    /// name that resolves to a mix of public and internal addresses is
+    /// treated as hostile). Returns the addresses to dial, in order.
+    pub fn check_addresses(&self, addresses: &[IpAddr]) -> Result<Vec<IpAddr>, Refusal> {
+        for address in addresses {
+            self.check_address(*address)?;
+        }
+        Ok(addresses.to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +262,32 @@ mod tests {
         let private: IpAddr = "10.1.2.3".parse().expect("ip");
         assert_eq!(check_addresses(&admission, &[public]), Ok(vec![public]));
         assert!(check_addresses(&admission, &[public, private]).is_err());
+    }
+
+    #[test]
+    fn the_guard_of_an_admission_is_the_guard_check_addresses_applies() {
+        let wildcard = FetchGrants::allowing(["http://*:*"]).expect("grants");
+        let named = FetchGrants::allowing(["http://127.0.0.1:8080"]).expect("grants");
+        let loopback: IpAddr = "127.0.0.1".parse().expect("ip");
+        let public: IpAddr = "93.184.215.14".parse().expect("ip");
+        let through_wildcard =
+            admit(Some(&wildcard), &url("http://127.0.0.1:8080/")).expect("admitted");
+        let by_name = admit(Some(&named), &url("http://127.0.0.1:8080/")).expect("admitted");
+        assert_eq!(through_wildcard.guard(), Guard::public_only());
+        assert_eq!(by_name.guard(), Guard::opening_non_public());
+        assert!(!Guard::public_only().opens_non_public());
+        assert_eq!(
+            Guard::public_only().check_addresses(&[public, loopback]),
+            Err(Refusal::BlockedAddress {
+                address: loopback,
+                reason: BlockReason::Loopback
+            })
+        );
+        assert_eq!(
+            Guard::opening_non_public().check_addresses(&[loopback, public]),
+            Ok(vec![loopback, public])
+        );
+        assert_eq!(Guard::public_only().check_addresses(&[]), Ok(vec![]));
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub struct EngineConfig {
     /// Where every run's [`RunRecord`](crate::trail::RunRecord) goes (the
     /// execution trail). `None` (the default) keeps no trail.
     pub audit_sink: Option<Arc<dyn AuditSink>>,
+    /// The embedder's handler that every fetch the grants admit goes
+    /// through (each redirect hop again), before the address guard that
+    /// the engine's connector still applies: for proxies, tracing, or a
+    /// fake in tests. `None` (the default) sends through the engine's own
+    /// clients. See [`Outbound`](crate::Outbound).
+    pub outbound: Option<Arc<dyn crate::outbound::Outbound>>,
 }
 
 impl Default for EngineConfig {
@@ -74,6 +80,7 @@ impl Default for EngineConfig {
             compile_timeout: Duration::from_secs(5),
             cache_dir: None,
             audit_sink: None,
+            outbound: None,
         }
     }
 }
@@ -220,7 +227,7 @@ impl Engine {
             .map_err(Error::engine)?;
         let fresh_component = compile_component(&wasmtime, disk.as_ref(), runtime.component())?;
         let fresh = instantiate_pre(&linker, &fresh_component)?;
-        let http = HttpClients::new().map_err(Error::Engine)?;
+        let http = HttpClients::new(config.outbound.clone()).map_err(|e| Error::Engine(e.to_string()))?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,

@@ -1,7 +1,9 @@
 //! The host side of the `http` interface: every request a script makes is
 //! checked against its `[fetch]` grants and the address guard, performed on
 //! tokio in the background, and recorded (method, scheme/host/port/path,
-//! status, bytes, milliseconds, refusal reason; never headers or bodies).
+//! status, bytes, milliseconds, the failure's kind and safe detail; never
+//! headers or bodies). Failures stay [`FetchFailure`]s until the WIT edge
+//! (`http.wait`), where the script gets their text.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,12 +14,13 @@ use ::http::{Method, Request as HttpRequest, StatusCode};
 use bytes::Bytes;
 use claimscript_egress::admit;
 use claimscript_grants::FetchGrants;
-use http_body_util::{BodyExt, Full};
 use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::bindings::claimscript::script::http::{self, Request, Response};
-use crate::http_client::{ConnectError, HttpClients};
+use crate::failure::{FetchFailure, InvalidRequest, NotGranted, ProtocolFault};
+use crate::http_client::HttpClients;
+use crate::outbound::GuardedClient;
 use crate::outcome::FetchRecord;
 use crate::state::RunState;
 
@@ -43,7 +46,7 @@ pub(crate) struct FetchState {
     next_handle: u32,
     started: u32,
     /// Requests refused before they started, answered at the next wait.
-    refused: HashMap<u32, String>,
+    refused: HashMap<u32, FetchFailure>,
     in_flight: HashMap<u32, (usize, JoinHandle<Finished>)>,
     pub(crate) records: Vec<FetchRecord>,
     /// When the run is audited: what requests and responses carried, for
@@ -137,7 +140,7 @@ fn recorded_method(method: &str) -> String {
 
 /// What a background request reports when it ends.
 struct Finished {
-    result: Result<Response, String>,
+    result: Result<Response, FetchFailure>,
     status: Option<u16>,
     bytes: u64,
     ms: u64,
@@ -173,29 +176,28 @@ impl FetchState {
         let handle = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let method = recorded_method(&request.method);
-        let record = |url: String, refused: Option<String>| FetchRecord {
+        let record = |url: String, refused: Option<&FetchFailure>| FetchRecord {
             method: method.clone(),
             url,
             status: None,
             bytes: 0,
             ms: 0,
-            refused,
+            refused: refused.map(FetchFailure::record),
         };
         let url = match Url::parse(&request.url) {
             Ok(url) => url,
             Err(e) => {
-                let reason = format!("invalid URL: {e}");
+                let failure = FetchFailure::InvalidUrl(e.to_string());
                 self.records
-                    .push(record(redact(&request.url), Some(reason.clone())));
-                self.refused.insert(handle, reason);
+                    .push(record(redact(&request.url), Some(&failure)));
+                self.refused.insert(handle, failure);
                 return handle;
             }
         };
         match self.admit_start(&url) {
-            Err(reason) => {
-                self.records
-                    .push(record(safe_url(&url), Some(reason.clone())));
-                self.refused.insert(handle, reason);
+            Err(failure) => {
+                self.records.push(record(safe_url(&url), Some(&failure)));
+                self.refused.insert(handle, failure);
             }
             Ok((grants, clients)) => {
                 // Only a body that is sent can come back (echoed by the
@@ -213,19 +215,19 @@ impl FetchState {
         handle
     }
 
-    fn admit_start(&self, url: &Url) -> Result<(Arc<FetchGrants>, HttpClients), String> {
+    fn admit_start(&self, url: &Url) -> Result<(Arc<FetchGrants>, HttpClients), FetchFailure> {
         let Some(clients) = &self.clients else {
-            return Err("fetch is not available while the script is compiled".into());
+            return Err(FetchFailure::NotGranted(NotGranted::WhileCompiling));
         };
-        admit(self.grants.as_deref(), url).map_err(|r| r.to_string())?;
+        admit(self.grants.as_deref(), url)?;
         let grants = self
             .grants
             .clone()
-            .ok_or("not granted: this script has no [fetch] grant")?;
+            .ok_or(FetchFailure::NotGranted(NotGranted::NoGrant))?;
         if let Some(max) = grants.max_requests
             && self.started >= max
         {
-            return Err(format!("too many requests: the grant allows {max} per run"));
+            return Err(FetchFailure::TooManyRequests { max });
         }
         Ok((grants, clients.clone()))
     }
@@ -236,7 +238,7 @@ impl FetchState {
         &mut self,
         handles: &[u32],
         timeout: Option<Duration>,
-    ) -> Result<Option<(u32, Result<Response, String>)>, String> {
+    ) -> Result<Option<(u32, Result<Response, FetchFailure>)>, String> {
         if let Some(handle) = handles.iter().find(|h| self.refused.contains_key(h))
             && let Some(reason) = self.refused.remove(handle)
         {
@@ -275,7 +277,7 @@ impl FetchState {
             return Err(format!("request {index} finished twice"));
         };
         let finished = finished.unwrap_or_else(|e| Finished {
-            result: Err(format!("the request task failed: {e}")),
+            result: Err(FetchFailure::Internal(e.to_string())),
             status: None,
             bytes: 0,
             ms: 0,
@@ -284,7 +286,7 @@ impl FetchState {
             r.status = finished.status;
             r.bytes = finished.bytes;
             r.ms = finished.ms;
-            r.refused = finished.result.as_ref().err().cloned();
+            r.refused = finished.result.as_ref().err().map(FetchFailure::record);
         }
         if let (Some(seen), Ok(response)) = (&mut self.seen, &finished.result) {
             seen.keep_response(response);
@@ -297,7 +299,7 @@ impl FetchState {
         if let Some((record, task)) = self.in_flight.remove(&handle) {
             task.abort();
             if let Some(r) = self.records.get_mut(record) {
-                r.refused = Some("aborted by the script".into());
+                r.refused = Some(FetchFailure::Aborted.record());
             }
         }
     }
@@ -307,7 +309,7 @@ impl FetchState {
         for (_, (record, task)) in self.in_flight.drain() {
             task.abort();
             if let Some(r) = self.records.get_mut(record) {
-                r.refused = Some("not awaited: the run ended first".into());
+                r.refused = Some(FetchFailure::NotAwaited.record());
             }
         }
     }
@@ -334,10 +336,9 @@ async fn perform(
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match outcome {
         Err(_) => Finished {
-            result: Err(format!(
-                "timeout: no complete response within {} ms",
-                grants.timeout_ms
-            )),
+            result: Err(FetchFailure::Timeout {
+                ms: grants.timeout_ms,
+            }),
             status: None,
             bytes: 0,
             ms,
@@ -357,25 +358,28 @@ async fn perform(
     }
 }
 
-type Failure = (String, Option<u16>);
+/// A failure, and the status of the response that caused it, if one came.
+type Failure = (FetchFailure, Option<u16>);
 
 async fn follow(
     clients: &HttpClients,
-    grants: &FetchGrants,
+    grants: &Arc<FetchGrants>,
     request: Request,
     mut url: Url,
 ) -> Result<Response, Failure> {
-    let fail = |m: String| (m, None);
+    let fail = |f: FetchFailure| (f, None);
     let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
         // The method is not echoed: it is the script's text, and the reason
         // goes into the run's records.
-        .map_err(|_| fail("invalid method: not an HTTP method token".into()))?;
+        .map_err(|_| fail(FetchFailure::InvalidRequest(InvalidRequest::Method)))?;
     let mut headers = request_headers(&request.headers).map_err(fail)?;
     let mut body = request.body.map(Bytes::from);
     let origin = url.origin();
+    let guarded = GuardedClient::new(clients.clone(), grants.clone());
     for hop in 0..=MAX_REDIRECTS {
-        let admission = admit(Some(grants), &url).map_err(|r| fail(r.to_string()))?;
-        let client = clients.for_admission(admission.opens_non_public);
+        // Admitted here, before any handler sees it; the guarded client
+        // admits it again and its connector applies the address guard.
+        admit(Some(grants), &url).map_err(|r| fail(r.into()))?;
         let mut builder = HttpRequest::builder()
             .method(method.clone())
             .uri(url.as_str());
@@ -383,28 +387,37 @@ async fn follow(
             builder = builder.header(name, value);
         }
         let http_request = builder
-            .body(Full::new(body.clone().unwrap_or_default()))
-            .map_err(|e| fail(format!("invalid request: {e}")))?;
-        let response = client
-            .request(http_request)
-            .await
-            .map_err(|e| fail(describe_client_error(&e)))?;
+            .body(body.clone().unwrap_or_default())
+            .map_err(|e| {
+                fail(FetchFailure::InvalidRequest(InvalidRequest::Other(
+                    e.to_string(),
+                )))
+            })?;
+        let response = match &clients.outbound {
+            Some(outbound) => outbound.send(http_request, &guarded).await,
+            None => guarded.send(http_request).await,
+        }
+        .map_err(fail)?;
         let status = response.status();
         if status.is_redirection()
             && let Some(location) = response.headers().get(LOCATION)
         {
             if hop == MAX_REDIRECTS {
                 return Err((
-                    format!("too many redirects: at most {MAX_REDIRECTS} are followed"),
+                    FetchFailure::TooManyRedirects { max: MAX_REDIRECTS },
                     Some(status.as_u16()),
                 ));
             }
+            let invalid = |reason: String| {
+                (
+                    FetchFailure::Protocol(ProtocolFault::InvalidRedirect(reason)),
+                    Some(status.as_u16()),
+                )
+            };
             let location = location
                 .to_str()
-                .map_err(|_| fail("invalid redirect location".into()))?;
-            url = url
-                .join(location)
-                .map_err(|e| fail(format!("invalid redirect location: {e}")))?;
+                .map_err(|_| invalid("not visible ASCII".into()))?;
+            url = url.join(location).map_err(|e| invalid(e.to_string()))?;
             if url.origin() != origin {
                 headers.remove(AUTHORIZATION);
                 headers.remove(COOKIE);
@@ -428,9 +441,11 @@ async fn follow(
                 )
             })
             .collect();
-        let body = read_body(response.into_body(), grants.max_response_bytes)
+        let body = response
+            .into_body()
+            .read(grants.max_response_bytes)
             .await
-            .map_err(|m| (m, Some(status.as_u16())))?;
+            .map_err(|f| (f, Some(status.as_u16())))?;
         return Ok(Response {
             status: status.as_u16(),
             status_text: status.canonical_reason().unwrap_or("").to_string(),
@@ -440,23 +455,25 @@ async fn follow(
             body,
         });
     }
-    Err(fail(format!(
-        "too many redirects: at most {MAX_REDIRECTS} are followed"
-    )))
+    Err(fail(FetchFailure::TooManyRedirects { max: MAX_REDIRECTS }))
 }
 
-fn request_headers(pairs: &[(String, String)]) -> Result<::http::HeaderMap, String> {
+fn request_headers(pairs: &[(String, String)]) -> Result<::http::HeaderMap, FetchFailure> {
     let mut headers = ::http::HeaderMap::new();
     for (name, value) in pairs {
         let lower = name.to_ascii_lowercase();
         if HOST_OWNED_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") {
             continue;
         }
-        let name = HeaderName::from_bytes(lower.as_bytes())
-            .map_err(|_| format!("invalid header name `{name}`"))?;
+        let name = HeaderName::from_bytes(lower.as_bytes()).map_err(|_| {
+            FetchFailure::InvalidRequest(InvalidRequest::HeaderName { name: name.clone() })
+        })?;
         // The value is never echoed: it may be a credential.
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("invalid value for header `{name}`"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            FetchFailure::InvalidRequest(InvalidRequest::HeaderValue {
+                name: name.to_string(),
+            })
+        })?;
         headers.append(name, value);
     }
     if !headers.contains_key(USER_AGENT) {
@@ -466,43 +483,6 @@ fn request_headers(pairs: &[(String, String)]) -> Result<::http::HeaderMap, Stri
         );
     }
     Ok(headers)
-}
-
-async fn read_body(mut body: hyper::body::Incoming, max: usize) -> Result<Vec<u8>, String> {
-    let too_large = || format!("response too large: the body is over max_response_bytes = {max}");
-    let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| format!("reading the response failed: {e}"))?;
-        if let Ok(data) = frame.into_data() {
-            if out.len() + data.len() > max {
-                return Err(too_large());
-            }
-            out.extend_from_slice(&data);
-        }
-    }
-    Ok(out)
-}
-
-/// The reason behind a client error, found in its source chain.
-fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
-    while let Some(e) = source {
-        if let Some(connect) = e.downcast_ref::<ConnectError>() {
-            return connect.to_string();
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return "connection refused".into();
-            }
-            return format!("connection failed: {io}");
-        }
-        source = e.source();
-    }
-    if error.is_connect() {
-        "connection failed".into()
-    } else {
-        format!("request failed: {error}")
-    }
 }
 
 /// `scheme://host:port/path`, without credentials, query or fragment.
@@ -534,10 +514,13 @@ impl http::Host for RunState {
         timeout_ns: Option<u64>,
     ) -> wasmtime::Result<Option<(u32, Result<Response, String>)>> {
         let timeout = timeout_ns.map(Duration::from_nanos);
-        self.fetch
+        let finished = self
+            .fetch
             .wait(&handles, timeout)
             .await
-            .map_err(|m| wasmtime::format_err!("http.wait: {m}"))
+            .map_err(|m| wasmtime::format_err!("http.wait: {m}"))?;
+        // The WIT edge: the one place a failure becomes the script's text.
+        Ok(finished.map(|(handle, result)| (handle, result.map_err(|f| f.to_string()))))
     }
 
     fn cancel(&mut self, handle: u32) -> wasmtime::Result<()> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use claimscript_egress::{Refusal, classify};
+use claimscript_egress::{Guard, Refusal};
 use http::Uri;
 use http_body_util::Full;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -18,24 +18,45 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
+use crate::failure::{FetchFailure, own_io};
+use crate::outbound::Outbound;
+
 pub(crate) type HttpClient = Client<HttpsConnector<GuardedConnector>, Full<Bytes>>;
+
+/// Most bytes of a response's status line and headers: over it, the fetch
+/// fails (`too_large`) rather than the run holding them. hyper also refuses
+/// a head of more than 100 header lines. (hyper's own default is about
+/// 400 KiB; real services send a few KiB at most.)
+pub const MAX_RESPONSE_HEAD_BYTES: usize = 128 * 1024;
 
 /// Two connection pools per engine. Requests admitted only through a
 /// wildcard use `guarded`, whose connector refuses every non-public address;
 /// requests whose grant names the host or address itself use `explicit`. A
 /// pooled connection therefore never serves a request that could not have
-/// opened it.
+/// opened it. `outbound` is the embedder's handler, if any, that every
+/// admitted request goes through
+/// ([`EngineConfig::outbound`](crate::EngineConfig::outbound)).
 #[derive(Clone)]
 pub(crate) struct HttpClients {
     pub(crate) guarded: HttpClient,
     pub(crate) explicit: HttpClient,
+    pub(crate) outbound: Option<Arc<dyn Outbound>>,
+}
+
+impl std::fmt::Debug for HttpClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClients")
+            .field("outbound", &self.outbound)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpClients {
-    pub(crate) fn new() -> Result<HttpClients, String> {
+    pub(crate) fn new(outbound: Option<Arc<dyn Outbound>>) -> Result<HttpClients, rustls::Error> {
         Ok(HttpClients {
-            guarded: client(false)?,
-            explicit: client(true)?,
+            guarded: client(Guard::public_only())?,
+            explicit: client(Guard::opening_non_public())?,
+            outbound,
         })
     }
 
@@ -48,54 +69,68 @@ impl HttpClients {
     }
 }
 
-fn client(opens_non_public: bool) -> Result<HttpClient, String> {
+fn client(guard: Guard) -> Result<HttpClient, rustls::Error> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS configuration: {e}"))?
+    .with_safe_default_protocol_versions()?
     .with_root_certificates(roots)
     .with_no_client_auth();
     let https = HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(GuardedConnector { opens_non_public });
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+        .wrap_connector(GuardedConnector { guard });
+    Ok(Client::builder(TokioExecutor::new())
+        .http1_max_buf_size(MAX_RESPONSE_HEAD_BYTES)
+        .build(https))
 }
 
-/// Resolves a host, refuses it when any address is non-public (unless the
-/// grant named it), and connects to the checked addresses only.
+/// Resolves a host, refuses it when the egress guard refuses any of its
+/// addresses ([`Guard::check_addresses`]: the guard the egress crate tests),
+/// and connects to the checked addresses only.
 #[derive(Clone, Debug)]
 pub(crate) struct GuardedConnector {
-    opens_non_public: bool,
+    guard: Guard,
 }
 
 /// Why a connection was not made; the fetch reports it to the script.
 #[derive(Debug)]
 pub(crate) enum ConnectError {
     Refused(Refusal),
-    Resolve(String),
+    Resolve(std::io::Error),
     Connect(std::io::Error),
 }
 
-impl std::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ConnectError {
+    /// The fetch failure this is (found, borrowed, in a client error's
+    /// source chain).
+    pub(crate) fn to_failure(&self) -> FetchFailure {
         match self {
-            ConnectError::Refused(r) => write!(f, "{r}"),
-            ConnectError::Resolve(m) => write!(f, "DNS lookup failed: {m}"),
-            ConnectError::Connect(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                f.write_str("connection refused")
-            }
-            ConnectError::Connect(e) => write!(f, "connection failed: {e}"),
+            ConnectError::Refused(refusal) => FetchFailure::from(refusal.clone()),
+            ConnectError::Resolve(e) => FetchFailure::Dns(own_io(e)),
+            ConnectError::Connect(e) => FetchFailure::Connect(own_io(e)),
         }
     }
 }
 
-impl std::error::Error for ConnectError {}
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_failure())
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectError::Refused(r) => Some(r),
+            ConnectError::Resolve(e) | ConnectError::Connect(e) => Some(e),
+        }
+    }
+}
 
 impl tower_service::Service<Uri> for GuardedConnector {
     type Response = TokioIo<TcpStream>;
@@ -107,11 +142,14 @@ impl tower_service::Service<Uri> for GuardedConnector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let opens_non_public = self.opens_non_public;
+        let guard = self.guard;
         Box::pin(async move {
-            let host = uri
-                .host()
-                .ok_or_else(|| ConnectError::Resolve("no host".into()))?;
+            let host = uri.host().ok_or_else(|| {
+                ConnectError::Resolve(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the URL has no host",
+                ))
+            })?;
             let port = uri
                 .port_u16()
                 .unwrap_or(if uri.scheme_str() == Some("https") {
@@ -119,20 +157,13 @@ impl tower_service::Service<Uri> for GuardedConnector {
                 } else {
                     80
                 });
-            let addresses = resolve(host, port).await?;
-            if !opens_non_public {
-                for address in &addresses {
-                    if let Some(reason) = classify(address.ip()) {
-                        return Err(ConnectError::Refused(Refusal::BlockedAddress {
-                            address: address.ip(),
-                            reason,
-                        }));
-                    }
-                }
-            }
+            let resolved = resolve(host, port).await?;
+            let addresses = guard
+                .check_addresses(&resolved)
+                .map_err(ConnectError::Refused)?;
             let mut last = None;
             for address in addresses {
-                match TcpStream::connect(address).await {
+                match TcpStream::connect(SocketAddr::new(address, port)).await {
                     Ok(stream) => {
                         let _ = stream.set_nodelay(true);
                         return Ok(TokioIo::new(stream));
@@ -148,20 +179,24 @@ impl tower_service::Service<Uri> for GuardedConnector {
 }
 
 /// IP literals are used as they are; names are looked up once.
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
+async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
     let literal = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     if let Ok(ip) = literal.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
+        return Ok(vec![ip]);
     }
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    let found: Vec<IpAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| ConnectError::Resolve(e.to_string()))?
+        .map_err(ConnectError::Resolve)?
+        .map(|address| address.ip())
         .collect();
     if found.is_empty() {
-        return Err(ConnectError::Resolve(format!("{host} has no addresses")));
+        return Err(ConnectError::Resolve(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the name has no addresses",
+        )));
     }
     Ok(found)
 }

@@ -63,9 +63,11 @@ mod claims;
 mod declarations;
 mod engine;
 mod error;
+mod failure;
 mod fetch;
 mod http_client;
 mod input;
+mod outbound;
 mod outcome;
 mod policy;
 mod providers;
@@ -85,8 +87,14 @@ pub use claimscript_template::TemplateError;
 pub use declarations::declarations;
 pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::Error;
+pub use failure::{
+    BoxError, FetchFailure, FetchFailureKind, FetchFailureRecord, InvalidRequest, NotGranted,
+    ProtocolFault, TooLarge,
+};
 pub use fetch::MAX_REDIRECTS;
+pub use http_client::MAX_RESPONSE_HEAD_BYTES;
 pub use input::{InputError, RunInput, TokenKind};
+pub use outbound::{GuardedClient, Outbound, OutboundFuture, ResponseBody};
 pub use outcome::{
     Denial, ErrorKind, FetchRecord, LogLevel, LogRecord, Outcome, RunReport, RunStats,
     ScopeChanges, ScriptError,

@@ -249,9 +249,11 @@ pub struct FetchRecord {
     pub bytes: u64,
     /// Time from start to the end of the body or the failure.
     pub ms: u64,
-    /// Why the request was refused or failed.
+    /// Why the request was refused or failed: the failure's kind and a
+    /// detail in the host's words only (see
+    /// [`FetchFailureRecord`](crate::FetchFailureRecord)).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refused: Option<String>,
+    pub refused: Option<crate::failure::FetchFailureRecord>,
 }
 
 impl RunReport {

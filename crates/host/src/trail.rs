@@ -3,7 +3,8 @@
 //! A [`RunRecord`] says what a run did: when, which script, for which token,
 //! how it ended, the protected claims it tried to set, its resource use,
 //! every fetch (method, `scheme://host:port/path`, status, bytes, time,
-//! refusal) and the names of the environment variables it read.
+//! and for a failed one its kind and detail) and the names of the
+//! environment variables it read.
 //!
 //! Every run attempt gives exactly one record: [`Script::run`](crate::Script::run)
 //! records its run whether it returns a report or an `Err` (grants beyond
@@ -15,10 +16,12 @@
 //! Redaction is structural for everything but two fields. A record has no
 //! field for environment values, header values, request or response
 //! bodies, token or context contents, claim values, console output or error
-//! messages, and a fetch's method is one of a fixed list (or `OTHER`). The
-//! fields a script can write freely — a denial's message, code and title,
-//! and a fetch's host and path (and refusal reason, which may quote them) —
-//! are the script's own words, scrubbed on a best-effort basis: every known
+//! messages, a fetch's method is one of a fixed list (or `OTHER`), and a
+//! failed fetch is recorded by its kind and a detail in the host's words
+//! only ([`FetchFailureRecord`](crate::FetchFailureRecord)). The fields a
+//! script can write freely — a denial's message, code and title, and a
+//! fetch's host and path — are the script's own words, scrubbed on a
+//! best-effort basis: every known
 //! value at least [`SCRUB_MIN_CHARS`] characters long (environment values,
 //! token and context strings, request and response header values, request
 //! and response bodies and their JSON strings) is replaced by [`REDACTED`]
@@ -474,9 +477,9 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
         .fetches
         .iter()
         .map(|f| {
+            // A failure's record is the host's words only: not scrubbed.
             let mut f = f.clone();
             f.url = scrubber().scrub(&f.url);
-            f.refused = f.refused.as_deref().map(|r| scrubber().scrub(r));
             f
         })
         .collect();

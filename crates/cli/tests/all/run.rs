@@ -277,7 +277,7 @@ fn run_honours_fetch_grants_and_lists_fetches() {
     let fetches = json["stats"]["fetches"].as_array().expect("fetches");
     assert_eq!(fetches[0]["url"], format!("{base}/balance"));
     assert_eq!(fetches[0]["status"], 200);
-    assert!(fetches[1]["refused"].is_string());
+    assert_eq!(fetches[1]["refused"]["kind"], "not_granted");
 }
 
 /// `claimscript bench` of the RBAC example with `-n RUNS --concurrency C`.

@@ -1,6 +1,6 @@
 //! Host-mediated fetch end to end, against a server on loopback only.
 
-use claimscript::{FetchGrants, Grants, Outcome, RunReport};
+use claimscript::{FetchFailureKind, FetchGrants, Grants, Outcome, RunReport};
 use serde_json::{Value, json};
 
 use crate::server::{self, Server};
@@ -171,11 +171,9 @@ async fn slow_server_times_out() {
         c["message"],
         "fetch failed: timeout: no complete response within 100 ms"
     );
-    assert!(
-        report.stats.fetches[0]
-            .refused
-            .as_deref()
-            .is_some_and(|r| r.starts_with("timeout"))
+    assert_eq!(
+        json!(report.stats.fetches[0].refused),
+        json!({"kind": "timeout", "detail": "timeout: no complete response within 100 ms"})
     );
 }
 
@@ -334,5 +332,350 @@ async fn logto_fetch_balance_example() {
             assert_eq!(d.message, "Your balance is exhausted; top up to continue.")
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The script's message and the record's failure kind when the server at
+/// `server` answers with a fault.
+async fn fault_of(server: &Server) -> (String, Option<FetchFailureKind>, Value) {
+    let report = run(
+        "await fetch(`${BASE}/x`); return { reached: true };",
+        server,
+        &grants(&[&own(server)]),
+    )
+    .await;
+    let message = claims(&report)["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no failure: {:?}", report.outcome))
+        .to_string();
+    let refused = report.stats.fetches[0].refused.clone();
+    (message, refused.as_ref().map(|r| r.kind), json!(refused))
+}
+
+#[tokio::test]
+async fn a_reset_mid_headers_is_named() {
+    let server = server::misbehaving(server::Fault::ResetMidHeaders).await;
+    let (message, kind, record) = fault_of(&server).await;
+    assert!(
+        message.starts_with("fetch failed: connection lost: ")
+            && message.to_lowercase().contains("reset"),
+        "{message}"
+    );
+    assert_eq!(kind, Some(FetchFailureKind::ConnectionLost), "{record}");
+    assert_eq!(record["detail"], "connection lost: connection reset");
+}
+
+#[tokio::test]
+async fn a_garbage_status_line_is_named() {
+    let server = server::misbehaving(server::Fault::GarbageStatusLine).await;
+    let (message, kind, record) = fault_of(&server).await;
+    assert_eq!(
+        message,
+        "fetch failed: malformed response: invalid status line"
+    );
+    assert_eq!(kind, Some(FetchFailureKind::Protocol), "{record}");
+}
+
+#[tokio::test]
+async fn an_http_0_9_reply_is_named() {
+    let server = server::misbehaving(server::Fault::Http09).await;
+    let (message, kind, _) = fault_of(&server).await;
+    assert_eq!(
+        message,
+        "fetch failed: malformed response: not HTTP/1.x (an HTTP/0.9 reply or garbage)"
+    );
+    assert_eq!(kind, Some(FetchFailureKind::Protocol));
+}
+
+#[tokio::test]
+async fn oversized_headers_are_too_large() {
+    let server = server::misbehaving(server::Fault::HugeHeaders).await;
+    let (message, kind, record) = fault_of(&server).await;
+    assert_eq!(
+        message,
+        format!(
+            "fetch failed: response too large: the status line and headers are over {} bytes or 100 lines",
+            claimscript::MAX_RESPONSE_HEAD_BYTES
+        )
+    );
+    assert_eq!(kind, Some(FetchFailureKind::TooLarge), "{record}");
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_incomplete() {
+    let server = server::misbehaving(server::Fault::ShortBody).await;
+    let (message, kind, _) = fault_of(&server).await;
+    assert_eq!(
+        message,
+        "fetch failed: incomplete response: the connection closed before it was complete"
+    );
+    assert_eq!(kind, Some(FetchFailureKind::Protocol));
+}
+
+#[tokio::test]
+async fn refusals_are_recorded_by_kind_without_the_scripts_words() {
+    let server = server::start().await;
+    let report = run(
+        "const out = [];\n\
+         for (const url of ['http://secret-host.example/x', 'ftp://secret-host.example/', `${BASE}/echo`]) {\n\
+           try { await fetch(url, url.endsWith('/echo') ? { headers: { 'x-test': 'a\\u0001b' } } : {}); } catch (e) { out.push(e.message); }\n\
+         }\n\
+         return { out };",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let out = claims(&report)["out"].clone();
+    assert_eq!(
+        out,
+        json!([
+            "fetch failed: not granted: http://secret-host.example:80 matches no [fetch] allow pattern",
+            "fetch failed: invalid URL: unsupported scheme `ftp` (http and https only)",
+            "fetch failed: invalid value for header `x-test`"
+        ]),
+    );
+    let refused: Vec<Value> = report
+        .stats
+        .fetches
+        .iter()
+        .map(|f| json!(f.refused))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            json!({"kind": "not_granted", "detail": "not granted: the URL's scheme, host and port match no [fetch] allow pattern"}),
+            json!({"kind": "invalid_url", "detail": "invalid URL: it does not parse, or is not http(s) with a host"}),
+            json!({"kind": "invalid_request", "detail": "invalid request: a header value is not valid"}),
+        ]
+    );
+}
+
+/// The outbound seam: an embedder's handler that every admitted fetch goes
+/// through, before the address guard.
+mod outbound {
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use bytes::Bytes;
+    use claimscript::{
+        Engine, EngineConfig, FetchFailureKind, GuardedClient, Outbound, OutboundFuture,
+        ResponseBody,
+    };
+    use serde_json::{Value, json};
+
+    use super::{claims, grants, own, script};
+    use crate::server::{self, Server};
+
+    /// Records every request it sees (`host:port/path`); answers requests
+    /// to `canned.example` itself, rewrites `/rewrite` to a host the grant
+    /// does not name, and sends the rest through the guarded client with
+    /// an `x-outbound` header.
+    #[derive(Debug, Default)]
+    struct Recording(Mutex<Vec<String>>);
+
+    impl Recording {
+        fn seen(&self, authority: &str) -> Vec<String> {
+            let seen = self.0.lock().expect("seen");
+            seen.iter()
+                .filter(|s| s.starts_with(authority))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl Outbound for Recording {
+        fn send<'a>(
+            &'a self,
+            mut request: http::Request<Bytes>,
+            client: &'a GuardedClient,
+        ) -> OutboundFuture<'a> {
+            let uri = request.uri().clone();
+            let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(format!("{authority}{}", uri.path()));
+            }
+            Box::pin(async move {
+                if uri.host() == Some("canned.example") {
+                    let body = match uri.path() {
+                        "/big" => vec![b'x'; 2 << 20],
+                        _ => br#"{"canned":true}"#.to_vec(),
+                    };
+                    return Ok(http::Response::builder()
+                        .status(203)
+                        .header("content-type", "application/json")
+                        .body(ResponseBody::full(body))
+                        .expect("response"));
+                }
+                if uri.path() == "/rewrite" {
+                    let port = uri.port_u16().unwrap_or(80);
+                    *request.uri_mut() = format!("http://localhost:{port}/echo")
+                        .parse()
+                        .expect("uri");
+                }
+                request
+                    .headers_mut()
+                    .insert("x-outbound", http::HeaderValue::from_static("yes"));
+                client.send(request).await
+            })
+        }
+    }
+
+    struct WithOutbound {
+        engine: Engine,
+        recording: Arc<Recording>,
+    }
+
+    fn with_outbound() -> &'static WithOutbound {
+        static ENGINE: OnceLock<WithOutbound> = OnceLock::new();
+        ENGINE.get_or_init(|| {
+            let recording = Arc::new(Recording::default());
+            let mut config = EngineConfig::default();
+            config.max_concurrent_runs = 16;
+            config.outbound = Some(recording.clone());
+            WithOutbound {
+                engine: Engine::with_config(config).expect("engine"),
+                recording,
+            }
+        })
+    }
+
+    async fn run(
+        body: &str,
+        server: &Server,
+        grants: &claimscript::Grants,
+    ) -> claimscript::RunReport {
+        let script = with_outbound()
+            .engine
+            .compile(&script(body))
+            .await
+            .expect("compile");
+        let input = crate::example_input("rbac").with_env("BASE", server.base());
+        script.run(&input, grants).await.expect("run")
+    }
+
+    #[tokio::test]
+    async fn every_admitted_fetch_goes_through_it_and_no_refused_one() {
+        let server = server::start().await;
+        let authority = server.addr.to_string();
+        let port = server.addr.port();
+        let report = run(
+            &format!(
+                "const out = [];\n\
+                 const r = await fetch(`${{BASE}}/redirect-in`); out.push((await r.json()).headers['x-outbound']);\n\
+                 try {{ await fetch('http://localhost:{port}/echo'); }} catch (e) {{ out.push(e.message); }}\n\
+                 try {{ await fetch(`${{BASE}}/rewrite`); }} catch (e) {{ out.push(e.message); }}\n\
+                 out.push((await fetch(`${{BASE}}/echo`)).status);\n\
+                 return {{ out }};"
+            ),
+            &server,
+            &grants(&[&own(&server)]),
+        )
+        .await;
+        assert_eq!(
+            claims(&report)["out"],
+            json!([
+                "yes",
+                format!(
+                    "fetch failed: not granted: http://localhost:{port} matches no [fetch] allow pattern"
+                ),
+                format!(
+                    "fetch failed: not granted: http://localhost:{port} matches no [fetch] allow pattern"
+                ),
+                200
+            ])
+        );
+        // Both hops of the redirect, the rewritten request (refused by the
+        // guarded client, not sent), and the last; never the refused one.
+        assert_eq!(
+            with_outbound().recording.seen(&authority),
+            [
+                format!("{authority}/redirect-in"),
+                format!("{authority}/echo"),
+                format!("{authority}/rewrite"),
+                format!("{authority}/echo"),
+            ]
+        );
+        assert!(
+            with_outbound()
+                .recording
+                .seen(&format!("localhost:{port}"))
+                .is_empty()
+        );
+        let kinds: Vec<Option<FetchFailureKind>> = report
+            .stats
+            .fetches
+            .iter()
+            .map(|f| f.refused.as_ref().map(|r| r.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                None,
+                Some(FetchFailureKind::NotGranted),
+                Some(FetchFailureKind::NotGranted),
+                None
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_address_guard_still_applies_behind_it() {
+        let server = server::start().await;
+        let port = server.addr.port();
+        let report = run(
+            &format!("await fetch('http://127.0.0.1:{port}/echo'); return {{ reached: true }};"),
+            &server,
+            &grants(&["http://*:*"]),
+        )
+        .await;
+        let c = claims(&report);
+        assert_eq!(
+            c["message"], "fetch failed: blocked address: 127.0.0.1 is loopback",
+            "{c}"
+        );
+        assert_eq!(
+            with_outbound().recording.seen(&server.addr.to_string()),
+            [format!("{}/echo", server.addr)],
+            "admitted by the grant, so the handler saw it; the connector refused it"
+        );
+        assert_eq!(
+            json!(report.stats.fetches[0].refused),
+            json!({"kind": "blocked_address", "detail": "blocked address: the address is loopback"})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fake_answers_without_the_network() {
+        // `canned.example` is never resolved: the handler answers for it.
+        let server = server::start().await;
+        let report = run(
+            "const r = await fetch('https://canned.example/hello');\n\
+             const out = { status: r.status, body: await r.json() };\n\
+             try { await fetch('https://canned.example/big'); } catch (e) { out.big = e.message; }\n\
+             return out;",
+            &server,
+            &grants(&["https://canned.example"]),
+        )
+        .await;
+        assert_eq!(
+            claims(&report),
+            json!({
+                "status": 203,
+                "body": {"canned": true},
+                "big": "fetch failed: response too large: the body is over max_response_bytes = 1048576"
+            })
+        );
+        let fetches: Vec<Value> = report
+            .stats
+            .fetches
+            .iter()
+            .map(|f| json!({"url": f.url, "status": f.status, "bytes": f.bytes}))
+            .collect();
+        assert_eq!(
+            fetches,
+            [
+                json!({"url": "https://canned.example:443/hello", "status": 203, "bytes": 15}),
+                json!({"url": "https://canned.example:443/big", "status": 203, "bytes": 0}),
+            ]
+        );
     }
 }

@@ -165,3 +165,79 @@ async fn handle(
     };
     Ok(response)
 }
+
+/// How a [`misbehaving`] server answers every request.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Half a header line, then a TCP reset.
+    ResetMidHeaders,
+    /// A status line whose code is not a number.
+    GarbageStatusLine,
+    /// A reply with no status line at all (as an HTTP/0.9 server sends).
+    Http09,
+    /// A valid status line, then 200 KB of headers.
+    HugeHeaders,
+    /// Headers announcing 100 body bytes, 5 of them, then the close.
+    ShortBody,
+}
+
+/// A raw TCP server on 127.0.0.1 that reads (part of) each request and
+/// answers it with `fault`: what no real HTTP library would send.
+pub async fn misbehaving(fault: Fault) -> Server {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                // Wait for the request to arrive, without reading all of it.
+                let mut first = [0u8; 1];
+                if stream.read_exact(&mut first).await.is_err() {
+                    return;
+                }
+                let reply: Vec<u8> = match fault {
+                    Fault::ResetMidHeaders => b"HTTP/1.1 200 OK\r\nContent-Ty".to_vec(),
+                    Fault::GarbageStatusLine => {
+                        b"HTTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n".to_vec()
+                    }
+                    Fault::Http09 => b"hello from 1991\r\n".to_vec(),
+                    Fault::HugeHeaders => {
+                        let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+                        for i in 0..50 {
+                            reply.extend_from_slice(format!("x-filler-{i}: ").as_bytes());
+                            reply.extend_from_slice(&[b'f'; 4000]);
+                            reply.extend_from_slice(b"\r\n");
+                        }
+                        reply.extend_from_slice(b"content-length: 0\r\n\r\n");
+                        reply
+                    }
+                    Fault::ShortBody => {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort".to_vec()
+                    }
+                };
+                let _ = stream.write_all(&reply).await;
+                let _ = stream.flush().await;
+                match fault {
+                    Fault::ResetMidHeaders => {
+                        // SO_LINGER 0: closing sends RST, not FIN.
+                        let _ = stream.set_zero_linger();
+                        drop(stream);
+                    }
+                    Fault::ShortBody | Fault::Http09 => {
+                        let _ = stream.shutdown().await;
+                    }
+                    // Keep the connection open: the client gives up first.
+                    Fault::GarbageStatusLine | Fault::HugeHeaders => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            });
+        }
+    });
+    Server { addr }
+}

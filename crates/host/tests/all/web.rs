@@ -137,7 +137,7 @@ async fn aborting_a_fetch_before_and_during_the_request() {
     assert!(
         fetches[..2]
             .iter()
-            .all(|f| f.refused.as_deref() == Some("aborted by the script")),
+            .all(|f| f.refused.as_ref().map(|r| r.detail.as_str()) == Some("aborted by the script")),
         "{fetches:?}"
     );
     assert_eq!(fetches[2].status, Some(200), "{fetches:?}");
