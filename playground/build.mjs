@@ -78,49 +78,53 @@ function exampleSample(spec) {
 
 // ==== PROVIDER HOOK PAYLOAD SAMPLES (Okta, ZITADEL, Ory Hydra, Supabase) =======
 //
-// crates/hooks maps each provider's token-hook payload to the Logto-shaped
-// input that /v1/run takes. Its test fixtures are picked up here: every
-// directory crates/hooks/tests/fixtures/PROVIDER/NAME/ that holds the mapped
-// input as `input.json` (`{"token", "context"?, "environmentVariables"?}`)
-// becomes a sample (the provider's raw payload beside it, `request.json`, is
-// shown in the sample's comment header). Fixtures without a mapped input are
-// skipped. Add a script for a provider in HOOK_SCRIPTS, or the Logto RBAC
-// script is used.
-const HOOK_FIXTURES = path.join(repo, 'crates/hooks/tests/fixtures');
-const HOOK_SCRIPTS = {};
+// The claims service maps each provider's token-hook request to the
+// Logto-shaped input /v1/run takes (crates/hooks). samples/hooks.json holds
+// the request fixtures of crates/hooks/tests/fixtures mapped by that crate's
+// own code (regenerate it with tools/hook-samples.sh when the fixtures or the
+// mapping change); each becomes a sample running samples/hook-script.js.
+const HOOK_INPUTS = path.join(here, 'samples/hooks.json');
+const HOOK_SCRIPT = path.join(here, 'samples/hook-script.js');
+const PROVIDERS = { okta: 'Okta', zitadel: 'ZITADEL', hydra: 'Ory Hydra', supabase: 'Supabase' };
+const HOOK_TITLES = {
+  'okta-token-transform.json': 'token inline hook (user sign-in)',
+  'okta-client-credentials.json': 'token inline hook (client credentials)',
+  'zitadel-preaccesstoken.json': 'Actions v2 preaccesstoken',
+  'zitadel-preuserinfo.json': 'Actions v2 preuserinfo',
+  'hydra-token-hook.json': 'token hook (authorization code)',
+  'hydra-client-credentials.json': 'token hook (client credentials)',
+  'supabase-custom-access-token.json': 'custom access token hook',
+};
 
-function hookSamples(fallbackScript) {
-  if (!fs.existsSync(HOOK_FIXTURES)) return [];
-  const out = [];
-  for (const provider of fs.readdirSync(HOOK_FIXTURES).sort()) {
-    const pdir = path.join(HOOK_FIXTURES, provider);
-    if (!fs.statSync(pdir).isDirectory()) continue;
-    for (const name of fs.readdirSync(pdir).sort()) {
-      const dir = path.join(pdir, name);
-      const inputFile = path.join(dir, 'input.json');
-      if (!fs.statSync(dir).isDirectory() || !fs.existsSync(inputFile)) continue;
-      const input = JSON.parse(readText(inputFile));
-      out.push({
-        id: `hook-${provider}-${name}`,
+function hookSamples() {
+  if (!fs.existsSync(HOOK_INPUTS)) return [];
+  const inputs = JSON.parse(readText(HOOK_INPUTS));
+  const script = readText(HOOK_SCRIPT);
+  return Object.keys(inputs)
+    .sort()
+    .map((file) => {
+      const input = inputs[file];
+      const provider = file.split('-')[0];
+      const name = file.replace(/\.json$/, '');
+      return {
+        id: `hook-${name}`,
         style: 'logto',
-        title: `${provider} hook · ${name}`,
+        title: `${PROVIDERS[provider] ?? provider} · ${HOOK_TITLES[file] ?? name.slice(provider.length + 1).replace(/-/g, ' ')}`,
         group: 'hooks',
-        source: path.relative(repo, dir),
-        script: HOOK_SCRIPTS[provider] ?? fallbackScript,
+        source: `crates/hooks/tests/fixtures/${file} (mapped by claimscript-hooks)`,
+        script,
         token: pretty(input.token),
         context: pretty(input.context),
         environmentVariables: pretty(input.environmentVariables),
         grants: '',
-      });
-    }
-  }
-  return out;
+      };
+    });
 }
 // ==== END OF PROVIDER HOOK PAYLOAD SAMPLES ========================================
 
 function allSamples() {
   const examples = SAMPLES.map(exampleSample);
-  return [...examples, ...hookSamples(examples[0].script)];
+  return [...examples, ...hookSamples()];
 }
 
 // ---- esbuild -----------------------------------------------------------------

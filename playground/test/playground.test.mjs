@@ -319,6 +319,28 @@ test('the fetch trail, console levels and the audit\'s warnings', { timeout: 120
   await closePage(page);
 });
 
+test('provider hook samples (Okta, ZITADEL, Ory Hydra, Supabase) run', { timeout: 120000 }, async () => {
+  const page = await openPage();
+  const hooks = await page.$$eval('#sample optgroup[label="Provider hook payloads"] option', (os) => os.map((o) => o.value));
+  for (const provider of ['okta', 'zitadel', 'hydra', 'supabase']) {
+    assert.ok(hooks.some((id) => id.startsWith(`hook-${provider}-`)), `a ${provider} sample in ${hooks.join(', ')}`);
+  }
+  await page.selectOption('#sample', 'hook-zitadel-preaccesstoken');
+  assert.equal(await runAndWait(page), 'claims');
+  assert.deepEqual(JSON.parse(await page.$eval('#claims-json', (e) => e.textContent)), {
+    email: 'user@example.com',
+    roles: ['admin'],
+    organization: 'ZITADEL',
+  });
+  await page.selectOption('#sample', 'hook-okta-client-credentials');
+  assert.equal(await runAndWait(page), 'claims');
+  assert.deepEqual(JSON.parse(await page.$eval('#claims-json', (e) => e.textContent)), {
+    machine: true,
+    client: '0oaM2mServiceClient',
+  });
+  await closePage(page);
+});
+
 test('fuel exhaustion fills the fuel meter', { timeout: 120000 }, async () => {
   const page = await openPage();
   await setScript(page, 'const getCustomJwtClaims = async () => {\n  for (;;) {}\n};\n');
