@@ -30,9 +30,25 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Value),
     }
     let typed = serde_path_to_error::deserialize(&raw).map_err(|e| {
         let pointer = pointer_of(e.path());
-        HookError::shape(e.inner().to_string(), pointer)
+        HookError::shape(truncate(e.inner().to_string()), pointer)
     })?;
     Ok((typed, raw))
+}
+
+/// The longest shape-error message kept: serde quotes offending string
+/// values, which may be long or personal.
+const MAX_MESSAGE_BYTES: usize = 200;
+
+fn truncate(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {

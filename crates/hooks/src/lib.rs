@@ -23,16 +23,17 @@
 //! # Example
 //!
 //! ```
-//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use std::time::{Duration, UNIX_EPOCH};
 //!
 //! use claimscript::{FailurePolicy, Outcome};
 //! use claimscript_hooks::{Auth, Protocol, Verifier, keys::NoKeys, parse, supabase};
 //! use http::HeaderMap;
 //! use serde_json::json;
 //!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The binding: Supabase, with its webhook secret (from the environment
 //! // in a real config).
-//! let auth = supabase::Auth::from_config("v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("must succeed");
+//! let auth = supabase::Auth::from_config("v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
 //! let verifier = Verifier::new(Auth::Supabase(auth.clone()));
 //!
 //! // What Supabase sends.
@@ -41,19 +42,22 @@
 //!   "session_id":"s1","is_anonymous":false},"authentication_method":"password"}"#;
 //! let now = UNIX_EPOCH + Duration::from_secs(1_715_686_621);
 //! let mut headers = HeaderMap::new();
-//! headers.insert("webhook-id", "msg_1".parse().expect("must succeed"));
-//! headers.insert("webhook-timestamp", "1715686621".parse().expect("must succeed"));
-//! headers.insert("webhook-signature", auth.sign("msg_1", 1_715_686_621, body).parse().expect("must succeed"));
+//! headers.insert("webhook-id", "msg_1".parse()?);
+//! headers.insert("webhook-timestamp", "1715686621".parse()?);
+//! headers.insert("webhook-signature", auth.sign("msg_1", 1_715_686_621, body).parse()?);
 //!
+//! // 1-3: verify, parse, map.
 //! verifier.verify(&headers, body, now, &NoKeys)?;
 //! let request = parse(Protocol::Supabase, body)?;
 //! let input = request.to_run_input();
 //! assert_eq!(input.token["accountId"], "u1");
-//! assert_eq!(input.context.as_ref().expect("must succeed")["user"]["primaryEmail"], "ada@example.com");
+//! let context = input.context.clone().unwrap_or_default();
+//! assert_eq!(context["user"]["primaryEmail"], "ada@example.com");
+//! assert_eq!(context["hook"]["provider"], "supabase");
 //!
-//! // Suppose the script returned {"tenant": "t_42", "role": "admin"}.
+//! // 4: suppose the script returned {"tenant": "t_42", "role": "admin"}.
 //! let outcome = Outcome::Claims {
-//!     claims: json!({"tenant": "t_42", "role": "admin"}).as_object().cloned().expect("must succeed"),
+//!     claims: json!({"tenant": "t_42", "role": "admin"}).as_object().cloned().unwrap_or_default(),
 //!     id_token_claims: None,
 //!     dropped: vec![],
 //!     id_token_dropped: vec![],
@@ -68,7 +72,8 @@
 //!
 //! // The same message again is a replay.
 //! assert!(verifier.verify(&headers, body, now, &NoKeys).is_err());
-//! # Ok::<(), claimscript_hooks::HookError>(())
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # The script's input, per provider
@@ -307,6 +312,17 @@ impl Verifier {
     /// The protocol.
     pub fn protocol(&self) -> Protocol {
         self.auth.protocol()
+    }
+
+    /// The bearer-token requirements of an Okta binding, when configured:
+    /// fetch the JWKS at its `jwks_url` (through the egress policy) before
+    /// calling [`Verifier::verify`], and again on
+    /// [`HookError::UnknownKey`].
+    pub fn bearer_config(&self) -> Option<&keys::BearerConfig> {
+        match &self.auth {
+            Auth::Okta(auth) => auth.bearer_config(),
+            _ => None,
+        }
     }
 
     /// Authenticate a request: `body` is the raw body exactly as received.

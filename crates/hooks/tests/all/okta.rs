@@ -391,6 +391,8 @@ fn bearer_jwt_is_verified_against_the_keys_and_now() {
     )
     .with_algorithms(vec![Algorithm::HS256]);
     let v = Verifier::new(Auth::Okta(okta::Auth::bearer(config.clone())));
+    assert_eq!(v.bearer_config(), Some(&config));
+    assert_eq!(verifier().bearer_config(), None);
     let good = json!({"iss": "https://example.okta.com/oauth2/hooks", "aud": "api://hooks", "exp": 1_000_600, "iat": 1_000_000});
     let body_bytes = fixture("okta-token-transform.json");
     let keys = hs_keys();

@@ -326,6 +326,11 @@ fn bodies_not_of_supabase_shape_are_typed_errors() {
         matches!(&e, HookError::Malformed { at: Location::Pointer(p), .. } if p == "/claims"),
         "{e}"
     );
+    // A long offending value is not echoed whole.
+    let long = format!(r#"{{"user_id":"u1","claims":"{}"}}"#, "p".repeat(5_000));
+    let e = supabase::parse(long.as_bytes()).expect_err("must be refused");
+    assert!(e.to_string().len() < 300, "{e}");
+    assert!(e.to_string().ends_with('…'), "{e}");
     let e = supabase::parse(b"{\n  \"user_id\": \"u1\",\n  \"claims\": {,}\n}")
         .expect_err("must be refused");
     assert!(
