@@ -27,4 +27,4 @@ fi
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
-node --test --test-concurrency=1 test/playground.test.mjs
+node --test --test-concurrency=1 test/unit.test.mjs test/playground.test.mjs
