@@ -524,3 +524,53 @@ fn bearer_jwt_is_verified_against_the_keys_and_now() {
             .is_err()
     );
 }
+
+#[test]
+fn bearer_jwt_signed_with_a_public_key_from_a_jwks_document() {
+    use p256::pkcs8::{EncodePrivateKey, LineEnding};
+    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+    let pem = secret.to_pkcs8_pem(LineEnding::LF).expect("PEM");
+    let encoding = EncodingKey::from_ec_pem(pem.as_bytes()).expect("an ES256 key");
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, Algorithm::ES256).expect("public JWK");
+    jwk.common.key_id = Some("okta-hook-es".into());
+    // The JWKS as the authorization server publishes it, parsed from JSON.
+    let document = serde_json::to_string(&json!({ "keys": [jwk] })).expect("JSON");
+    let keys: JwkSet = serde_json::from_str(&document).expect("a JWKS");
+    assert!(!document.contains("\"d\""), "no private part in the JWKS");
+
+    let config = BearerConfig::new(
+        "https://example.okta.com/oauth2/hooks",
+        "api://hooks",
+        "https://example.okta.com/oauth2/hooks/v1/keys",
+    )
+    .with_algorithms(vec![Algorithm::ES256]);
+    let auth = okta::Auth::bearer(config);
+    let claims = json!({"iss": "https://example.okta.com/oauth2/hooks", "aud": "api://hooks", "exp": 2_000_600, "scp": ["okta.inlinehooks"]});
+    let sign = |key: &EncodingKey| {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some("okta-hook-es".into());
+        let token = jsonwebtoken::encode(&header, &claims, key).expect("signs");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        headers
+    };
+    let body_bytes = fixture("okta-token-transform.json");
+    okta::verify(&auth, &sign(&encoding), &body_bytes, at(2_000_000), &keys).expect("verifies");
+
+    // The same kid, another key: the signature does not verify.
+    let other = p256::SecretKey::random(&mut rand_core::OsRng)
+        .to_pkcs8_pem(LineEnding::LF)
+        .expect("PEM");
+    let impostor = EncodingKey::from_ec_pem(other.as_bytes()).expect("key");
+    let e = okta::verify(&auth, &sign(&impostor), &body_bytes, at(2_000_000), &keys)
+        .expect_err("must be refused");
+    assert_eq!(
+        e.to_string(),
+        "unauthenticated: bearer token: signature does not verify"
+    );
+    assert_eq!(e.status(), 401);
+}
