@@ -2,10 +2,14 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The result of one run, as the CLI prints it (see [`RunReport::to_json`]).
+///
+/// It serialises to that wire form: the outcome's fields, tagged by
+/// `outcome`, then `logs` and `stats`. A service can embed it in its own
+/// response with `#[serde(flatten)]`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RunReport {
@@ -18,6 +22,11 @@ pub struct RunReport {
 }
 
 /// How a run ended.
+///
+/// It serialises tagged by `outcome` (`claims`, `denied` or `error`), as in
+/// [`RunReport::to_json`]: `id_token_claims` and `id_token_dropped` only
+/// when the script set ID-token claims, `scopes` only when it changed any,
+/// a denial's `code` and `title` only when set.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -45,6 +54,29 @@ pub enum Outcome {
     Error(ScriptError),
 }
 
+impl Outcome {
+    /// Every protected claim the script tried to set: those removed from the
+    /// access token, then those removed from the ID token only, each once,
+    /// in order. Empty for a denial or an error.
+    pub fn all_dropped(&self) -> Vec<String> {
+        let Outcome::Claims {
+            dropped,
+            id_token_dropped,
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        let mut all = dropped.clone();
+        for name in id_token_dropped {
+            if !all.contains(name) {
+                all.push(name.clone());
+            }
+        }
+        all
+    }
+}
+
 /// Scope changes a script asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -63,7 +95,7 @@ impl ScopeChanges {
 }
 
 /// A denial: `api.denyAccess(message)` or a provider's equivalent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Denial {
     /// The message for the client ("Access denied" by default).
@@ -71,8 +103,10 @@ pub struct Denial {
     /// A provider error code: LoginRadius `hook.setError(code, ...)`, or
     /// Auth0's credentials-exchange `api.access.deny(code, reason)`
     /// (`invalid_scope`, `invalid_request`, `server_error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// A provider error title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
@@ -267,55 +301,232 @@ impl RunReport {
         }
     }
 
-    /// The CLI's JSON form:
+    /// The CLI's JSON form, as the report serialises:
     /// `{"outcome":"claims","claims":{..},"dropped":[..],"logs":[..],"stats":{..}}`,
     /// `{"outcome":"denied","message":"..",...}` or
     /// `{"outcome":"error","error":{"kind":"..","message":".."},...}`.
     pub fn to_json(&self) -> Value {
-        let mut doc = Map::new();
-        match &self.outcome {
+        // The wire types serialise to JSON infallibly (string keys, no
+        // foreign types).
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for RunReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ReportWire {
+            outcome: OutcomeWire::from(&self.outcome),
+            logs: &self.logs,
+            stats: &self.stats,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        OutcomeWire::from(self).serialize(serializer)
+    }
+}
+
+/// The wire form of a [`RunReport`]: the one place its shape is written.
+#[derive(Serialize)]
+struct ReportWire<'a> {
+    #[serde(flatten)]
+    outcome: OutcomeWire<'a>,
+    logs: &'a [LogRecord],
+    stats: &'a RunStats,
+}
+
+/// The wire form of an [`Outcome`]. A borrowed copy rather than attributes
+/// on `Outcome`, because whether `id_token_dropped` is written depends on
+/// another field (`id_token_claims`).
+#[derive(Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum OutcomeWire<'a> {
+    Claims {
+        claims: &'a Map<String, Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id_token_claims: Option<&'a Map<String, Value>>,
+        dropped: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id_token_dropped: Option<&'a [String]>,
+        #[serde(skip_serializing_if = "no_scope_changes")]
+        scopes: &'a ScopeChanges,
+    },
+    Denied(&'a Denial),
+    Error {
+        error: &'a ScriptError,
+    },
+}
+
+fn no_scope_changes(scopes: &&ScopeChanges) -> bool {
+    scopes.is_empty()
+}
+
+impl<'a> From<&'a Outcome> for OutcomeWire<'a> {
+    fn from(outcome: &'a Outcome) -> OutcomeWire<'a> {
+        match outcome {
             Outcome::Claims {
                 claims,
                 id_token_claims,
                 dropped,
                 id_token_dropped,
                 scopes,
-            } => {
-                doc.insert("outcome".into(), "claims".into());
-                doc.insert("claims".into(), Value::Object(claims.clone()));
-                if let Some(id) = id_token_claims {
-                    doc.insert("id_token_claims".into(), Value::Object(id.clone()));
-                }
-                doc.insert("dropped".into(), dropped.clone().into());
-                if id_token_claims.is_some() {
-                    doc.insert("id_token_dropped".into(), id_token_dropped.clone().into());
-                }
-                if !scopes.is_empty() {
-                    doc.insert("scopes".into(), to_value(scopes));
-                }
-            }
-            Outcome::Denied(denial) => {
-                doc.insert("outcome".into(), "denied".into());
-                doc.insert("message".into(), denial.message.clone().into());
-                if let Some(code) = &denial.code {
-                    doc.insert("code".into(), code.clone().into());
-                }
-                if let Some(title) = &denial.title {
-                    doc.insert("title".into(), title.clone().into());
-                }
-            }
-            Outcome::Error(error) => {
-                doc.insert("outcome".into(), "error".into());
-                doc.insert("error".into(), to_value(error));
-            }
+            } => OutcomeWire::Claims {
+                claims,
+                id_token_claims: id_token_claims.as_ref(),
+                dropped,
+                id_token_dropped: id_token_claims.as_ref().map(|_| &id_token_dropped[..]),
+                scopes,
+            },
+            Outcome::Denied(denial) => OutcomeWire::Denied(denial),
+            Outcome::Error(error) => OutcomeWire::Error { error },
         }
-        doc.insert("logs".into(), to_value(&self.logs));
-        doc.insert("stats".into(), to_value(&self.stats));
-        Value::Object(doc)
     }
 }
 
-fn to_value<T: Serialize>(value: &T) -> Value {
-    // These types serialise to JSON infallibly (string keys, no foreign types).
-    serde_json::to_value(value).unwrap_or(Value::Null)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> RunStats {
+        RunStats {
+            fuel: 7,
+            duration_us: 8,
+            memory_bytes: 9,
+            fetches: vec![FetchRecord {
+                method: "GET".into(),
+                url: "https://a.test:443/x".into(),
+                status: Some(200),
+                bytes: 2,
+                ms: 1,
+                refused: None,
+            }],
+        }
+    }
+
+    fn report(outcome: Outcome) -> RunReport {
+        RunReport {
+            outcome,
+            logs: vec![LogRecord {
+                level: LogLevel::Warn,
+                message: "w".into(),
+            }],
+            stats: stats(),
+        }
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    const TAIL: &str = r#""logs":[{"level":"warn","message":"w"}],"stats":{"fuel":7,"duration_us":8,"memory_bytes":9,"fetches":[{"method":"GET","url":"https://a.test:443/x","status":200,"bytes":2,"ms":1}]}}"#;
+
+    /// The wire form, key order included: what the CLI prints and its
+    /// golden tests and users' parsers expect.
+    #[test]
+    fn wire_form() {
+        let cases = [
+            (
+                Outcome::Claims {
+                    claims: object(serde_json::json!({"b": 1, "a": [true]})),
+                    id_token_claims: None,
+                    dropped: vec!["sub".into()],
+                    id_token_dropped: Vec::new(),
+                    scopes: ScopeChanges::default(),
+                },
+                r#"{"outcome":"claims","claims":{"b":1,"a":[true]},"dropped":["sub"],"#,
+            ),
+            (
+                Outcome::Claims {
+                    claims: Map::new(),
+                    id_token_claims: Some(object(serde_json::json!({"n": "x"}))),
+                    dropped: Vec::new(),
+                    id_token_dropped: Vec::new(),
+                    scopes: ScopeChanges {
+                        added: vec!["read".into()],
+                        removed: Vec::new(),
+                    },
+                },
+                r#"{"outcome":"claims","claims":{},"id_token_claims":{"n":"x"},"dropped":[],"id_token_dropped":[],"scopes":{"added":["read"],"removed":[]},"#,
+            ),
+            (
+                Outcome::Denied(Denial {
+                    message: "no".into(),
+                    code: None,
+                    title: None,
+                }),
+                r#"{"outcome":"denied","message":"no","#,
+            ),
+            (
+                Outcome::Denied(Denial {
+                    message: "no".into(),
+                    code: Some("invalid_scope".into()),
+                    title: Some("T".into()),
+                }),
+                r#"{"outcome":"denied","message":"no","code":"invalid_scope","title":"T","#,
+            ),
+            (
+                Outcome::Error(ScriptError {
+                    kind: ErrorKind::Script,
+                    message: "TypeError: x".into(),
+                    stack: Some("at f".into()),
+                    line: Some(3),
+                    column: Some(4),
+                }),
+                r#"{"outcome":"error","error":{"kind":"script","message":"TypeError: x","stack":"at f","line":3,"column":4},"#,
+            ),
+            (
+                Outcome::Error(ScriptError::new(ErrorKind::FuelExhausted, "out of fuel")),
+                r#"{"outcome":"error","error":{"kind":"fuel_exhausted","message":"out of fuel"},"#,
+            ),
+        ];
+        for (outcome, head) in cases {
+            let report = report(outcome);
+            let expected = format!("{head}{TAIL}");
+            assert_eq!(report.to_json().to_string(), expected);
+            // The report serialises to the same form, directly and embedded
+            // in another document with `flatten`.
+            assert_eq!(serde_json::to_string(&report).ok(), Some(expected.clone()));
+            #[derive(Serialize)]
+            struct Response<'a> {
+                decision_id: &'a str,
+                #[serde(flatten)]
+                report: &'a RunReport,
+            }
+            let embedded = serde_json::to_string(&Response {
+                decision_id: "d-1",
+                report: &report,
+            });
+            assert_eq!(
+                embedded.ok(),
+                Some(format!("{{\"decision_id\":\"d-1\",{}", &expected[1..]))
+            );
+            // The outcome alone: the head without the trailing comma.
+            let outcome = serde_json::to_string(&report.outcome).ok();
+            assert_eq!(outcome, Some(format!("{}}}", &head[..head.len() - 1])));
+        }
+    }
+
+    #[test]
+    fn all_dropped_is_the_ordered_union() {
+        let outcome = Outcome::Claims {
+            claims: Map::new(),
+            id_token_claims: Some(Map::new()),
+            dropped: vec!["sub".into(), "iss".into()],
+            id_token_dropped: vec!["nonce".into(), "iss".into(), "aud".into()],
+            scopes: ScopeChanges::default(),
+        };
+        assert_eq!(outcome.all_dropped(), ["sub", "iss", "nonce", "aud"]);
+        let denied = Outcome::Denied(Denial {
+            message: "no".into(),
+            code: None,
+            title: None,
+        });
+        assert!(denied.all_dropped().is_empty());
+    }
 }

@@ -121,24 +121,15 @@ impl Decision {
             Outcome::Claims {
                 claims,
                 id_token_claims,
-                dropped,
-                id_token_dropped,
                 scopes,
-            } => {
-                let mut all_dropped = dropped.clone();
-                for name in id_token_dropped {
-                    if !all_dropped.contains(name) {
-                        all_dropped.push(name.clone());
-                    }
-                }
-                Decision::Issue {
-                    claims: claims.clone(),
-                    id_token_claims: id_token_claims.clone(),
-                    dropped: all_dropped,
-                    scopes: scopes.clone(),
-                    report,
-                }
-            }
+                ..
+            } => Decision::Issue {
+                claims: claims.clone(),
+                id_token_claims: id_token_claims.clone(),
+                dropped: report.outcome.all_dropped(),
+                scopes: scopes.clone(),
+                report,
+            },
             Outcome::Denied(denial) => Decision::Reject {
                 error: OAuthError::denied(denial),
                 report,

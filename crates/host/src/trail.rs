@@ -418,22 +418,13 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
         Outcome::Claims {
             claims,
             id_token_claims,
-            dropped,
-            id_token_dropped,
             ..
         } => {
-            let mut all = dropped.clone();
-            all.extend(
-                id_token_dropped
-                    .iter()
-                    .filter(|n| !dropped.contains(n))
-                    .cloned(),
-            );
             let counts = ClaimCounts {
                 access_token: claims.len(),
                 id_token: id_token_claims.as_ref().map_or(0, |c| c.len()),
             };
-            ("claims", None, None, all, counts)
+            ("claims", None, None, report.outcome.all_dropped(), counts)
         }
         Outcome::Denied(denial) => {
             let record = DenialRecord {
