@@ -377,6 +377,10 @@ for (const tab of tabs) {
 // ---- wiring ---------------------------------------------------------------------------------------
 
 ui.run.addEventListener('click', run);
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  editors.script.focus();
+});
 ui.share.addEventListener('click', share);
 ui.downloadWasm.addEventListener('click', downloadWasm);
 ui.downloadGrants.addEventListener('click', downloadGrants);

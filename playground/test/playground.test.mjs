@@ -502,6 +502,11 @@ test('labelled for screen readers, usable by keyboard, light and dark', { timeou
   for (const id of ['style', 'sample', 'share-url']) {
     assert.equal(await page.$$eval(`label[for="${id}"]`, (l) => l.length), 1, `label for #${id}`);
   }
+  // The skip link puts the focus in the script editor.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Script (JavaScript)');
   // Tabs by arrow keys.
   await page.focus('#tab-token');
   await page.keyboard.press('ArrowRight');
