@@ -20,13 +20,32 @@ pub const EXIT_DENIED: u8 = 2;
 /// Exit status for a usage error or an unreadable/invalid file (sysexits EX_USAGE).
 pub const EXIT_USAGE: u8 = 64;
 
+/// What every command is given besides its own arguments: the global
+/// options.
+pub struct Globals {
+    /// The cache directory for compiled code; `None` with `--no-cache` or
+    /// when none can be found.
+    pub cache: Option<PathBuf>,
+}
+
 /// A failure that is the caller's: bad usage or a file that cannot be used.
 pub struct UsageError(pub String);
 
 /// Why a command failed.
 pub enum Failure {
+    /// Exit 64 with the message.
     Usage(UsageError),
+    /// Exit 1 with the message and its context chain (`{:#}`).
     Other(anyhow::Error),
+}
+
+impl Failure {
+    /// A failure from a library error whose message already includes its
+    /// causes (`claimscript` and `claimscript_issuer` errors): printed once,
+    /// not again through its `source()` chain.
+    pub fn message(e: impl std::fmt::Display) -> Failure {
+        Failure::Other(anyhow::Error::msg(e.to_string()))
+    }
 }
 
 impl From<UsageError> for Failure {
@@ -44,8 +63,8 @@ impl From<anyhow::Error> for Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
-            Error::Grants(m) => Failure::Usage(UsageError(m)),
-            other => Failure::Other(other.into()),
+            Error::Grants(e) => Failure::Usage(UsageError(e.to_string())),
+            other => Failure::message(other),
         }
     }
 }

@@ -1,19 +1,18 @@
 //! `claimscript`: compile, run, test, benchmark and audit token-claims scripts.
+//!
+//! This file only parses the command line and dispatches: each command is a
+//! module of [`commands`] with its arguments (`Args`) and its `run`. A new
+//! command is one variant of [`Command`] and one module.
 
-mod bench;
+mod commands;
 mod common;
-mod issue;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use claimscript::{ClaimsTemplate, Error, Style};
 use clap::{Parser, Subcommand};
 
-use crate::common::{
-    EXIT_CLAIMS, EXIT_ERROR, EXIT_USAGE, Failure, StyleArg, UsageError, default_cache_dir, engine,
-    load_grants, load_input, load_script, print_report, read_source, read_text, run_once,
-};
+use crate::commands::{audit, bench, compile, issue, keys, run, template, types};
+use crate::common::{EXIT_ERROR, EXIT_USAGE, Failure, Globals, UsageError, default_cache_dir};
 
 #[derive(Parser)]
 #[command(
@@ -34,128 +33,31 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compile a script to a pre-initialised Wasm component.
-    Compile {
-        /// The script (.js).
-        script: PathBuf,
-        /// Where to write the component.
-        #[arg(short, long)]
-        output: PathBuf,
-        #[command(flatten)]
-        style: StyleArg,
-    },
+    Compile(compile::Args),
     /// Run a script (.js, compiled on the fly, or a compiled .wasm) once and
     /// print the outcome as one JSON object.
-    Run {
-        /// The script: .js source or a compiled .wasm component.
-        script: PathBuf,
-        /// The input: {"token": {...}, "context": {...}, "environmentVariables": {...}}; `-` for stdin.
-        #[arg(long)]
-        input: PathBuf,
-        /// The grants (TOML); defaults apply without it.
-        #[arg(long)]
-        grants: Option<PathBuf>,
-        #[command(flatten)]
-        style: StyleArg,
-        /// Append the run's audit record (one JSON line) to this file.
-        #[arg(long)]
-        audit_log: Option<PathBuf>,
-    },
+    Run(run::Args),
     /// Run a script and print the signed JWT (exit 0); on a denial or error,
     /// print the `run` outcome and exit 2 or 1.
-    Issue(issue::IssueArgs),
+    Issue(issue::Args),
     /// Run a script many times and print one JSON object of timings:
     /// n, concurrency, denied, errors, p50_us, p90_us, p99_us, runs_per_sec,
     /// fuel_per_run, instantiate_us, compile_ms, engine_ms, artifact_bytes,
     /// peak_memory_bytes. Exits 1 when any measured run ended in an error.
-    Bench {
-        /// The script: .js source or a compiled .wasm component.
-        script: PathBuf,
-        /// The input, as for `run`.
-        #[arg(long)]
-        input: PathBuf,
-        /// The grants (TOML).
-        #[arg(long)]
-        grants: Option<PathBuf>,
-        /// Measured runs, 1 to 10,000,000 (after a warm-up of n/10, between
-        /// 10 and 1000).
-        #[arg(short = 'n', long = "runs", default_value_t = 1000,
-              value_parser = clap::value_parser!(u64).range(1..=bench::MAX_RUNS))]
-        runs: u64,
-        /// Runs in flight at once, 1 to 10,000,000 (no more than the runs).
-        #[arg(long, default_value_t = 1,
-              value_parser = clap::value_parser!(u64).range(1..=bench::MAX_RUNS))]
-        concurrency: u64,
-        #[command(flatten)]
-        style: StyleArg,
-        /// Append each run's audit record (JSON lines) to this file.
-        #[arg(long)]
-        audit_log: Option<PathBuf>,
-    },
+    Bench(bench::Args),
     /// Report what a script could do: the artifact's digests, its
     /// capabilities (imports by WIT interface and function), the effective
     /// grants, and warnings about risky grants.
-    Audit {
-        /// A compiled .wasm artifact or a .js script.
-        script: PathBuf,
-        /// The grants (TOML); defaults apply without it.
-        #[arg(long)]
-        grants: Option<PathBuf>,
-        #[command(flatten)]
-        style: StyleArg,
-        /// Print one JSON document instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Audit(audit::Args),
     /// Render a JSON claims template (no script) against an input and print
     /// the outcome as `run` does.
-    Template {
-        /// The template (JSON object with `{{ path || 'fallback' }}` placeholders);
-        /// `-` for stdin (then the input must be a file).
-        template: PathBuf,
-        /// The input, as for `run`.
-        #[arg(long)]
-        input: PathBuf,
-        /// The grants (TOML); only `max_output_bytes` applies.
-        #[arg(long)]
-        grants: Option<PathBuf>,
-    },
+    Template(template::Args),
     /// Print the TypeScript declarations for a style's scripts, as one .d.ts
     /// file: save it beside a script (e.g. as claimscript.d.ts) for editor
     /// completion and `tsc --checkJs` (its header shows a jsconfig.json).
-    Types {
-        /// logto, auth0 or loginradius.
-        #[arg(long, default_value = "logto")]
-        style: Style,
-    },
+    Types(types::Args),
     /// Signing keys.
-    #[command(subcommand)]
-    Keys(KeysCommand),
-}
-
-#[derive(Subcommand)]
-enum KeysCommand {
-    /// Write a new private key (`<alg>-private.pem`, mode 0600) and its
-    /// public key (`<alg>-public.pem`) into DIR. Existing key files are
-    /// kept unless --force is given.
-    Generate {
-        /// ES256, RS256 or EdDSA.
-        #[arg(long)]
-        alg: String,
-        /// The directory.
-        #[arg(long)]
-        out: PathBuf,
-        /// Overwrite existing key files.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Print a JWKS document with the public key of KEY.pem (private or public).
-    Jwks {
-        /// The key.
-        key: PathBuf,
-        /// The `kid`.
-        #[arg(long)]
-        kid: Option<String>,
-    },
+    Keys(keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -177,12 +79,14 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let cache = if cli.no_cache {
-        None
-    } else {
-        default_cache_dir()
+    let globals = Globals {
+        cache: if cli.no_cache {
+            None
+        } else {
+            default_cache_dir()
+        },
     };
-    match runtime.block_on(dispatch(cli.command, cache)) {
+    match runtime.block_on(dispatch(cli.command, &globals)) {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(UsageError(message))) => {
             eprintln!("claimscript: {message}");
@@ -195,117 +99,15 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command, cache: Option<PathBuf>) -> Result<u8, Failure> {
+async fn dispatch(command: Command, globals: &Globals) -> Result<u8, Failure> {
     match command {
-        Command::Compile {
-            script,
-            output,
-            style,
-        } => {
-            let source = read_source(&script)?;
-            let engine = engine(cache, None)?;
-            let options = style.compile_options();
-            match engine.compile_with(&source, &options).await {
-                Ok(compiled) => {
-                    std::fs::write(&output, compiled.component_bytes()).map_err(|e| {
-                        UsageError(format!("cannot write {}: {e}", output.display()))
-                    })?;
-                    eprintln!(
-                        "claimscript: wrote {} ({} bytes, {} style, sha256 {})",
-                        output.display(),
-                        compiled.component_bytes().len(),
-                        compiled.style(),
-                        compiled.digest_hex()
-                    );
-                    Ok(EXIT_CLAIMS)
-                }
-                Err(Error::Script(e)) => {
-                    eprintln!("{}: {e}", script.display());
-                    Ok(EXIT_ERROR)
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
-        Command::Run {
-            script,
-            input,
-            grants,
-            style,
-            audit_log,
-        } => {
-            let grants = load_grants(grants.as_deref())?;
-            let input = load_input(&input)?;
-            let engine = engine(cache, audit_log.as_deref())?;
-            let options = style.compile_options();
-            let report = run_once(&engine, &script, &options, &input, &grants).await?;
-            Ok(print_report(&report))
-        }
-        Command::Issue(args) => issue::issue(args, cache).await,
-        Command::Bench {
-            script,
-            input,
-            grants,
-            runs,
-            concurrency,
-            style,
-            audit_log,
-        } => {
-            bench::bench(
-                &script,
-                &input,
-                grants.as_deref(),
-                bench::Counts { runs, concurrency },
-                &style.compile_options(),
-                audit_log.as_deref(),
-            )
-            .await
-        }
-        Command::Audit {
-            script,
-            grants,
-            style,
-            json,
-        } => {
-            let grants = load_grants(grants.as_deref())?;
-            let engine = engine(cache, None)?;
-            let script = match load_script(&engine, &script, &style.compile_options()).await? {
-                Ok(script) => script,
-                Err(report) => return Ok(print_report(&report)),
-            };
-            let report = script.audit(&grants);
-            if json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{report}");
-            }
-            Ok(EXIT_CLAIMS)
-        }
-        Command::Template {
-            template,
-            input,
-            grants,
-        } => {
-            let stdin = std::path::Path::new("-");
-            if template == stdin && input == stdin {
-                return Err(UsageError(
-                    "the template and --input cannot both be standard input (-)".into(),
-                )
-                .into());
-            }
-            let (name, text) = read_text(&template)?;
-            let template =
-                ClaimsTemplate::parse(&text).map_err(|e| UsageError(format!("{name}: {e}")))?;
-            let grants = load_grants(grants.as_deref())?;
-            let input = load_input(&input)?;
-            Ok(print_report(&template.run(&input, &grants)))
-        }
-        Command::Types { style } => {
-            print!("{}", claimscript::declarations(style));
-            Ok(EXIT_CLAIMS)
-        }
-        Command::Keys(KeysCommand::Generate { alg, out, force }) => {
-            issue::generate(&alg, &out, force)
-        }
-        Command::Keys(KeysCommand::Jwks { key, kid }) => issue::jwks(&key, kid.as_deref()),
+        Command::Compile(args) => compile::run(args, globals).await,
+        Command::Run(args) => run::run(args, globals).await,
+        Command::Issue(args) => issue::run(args, globals).await,
+        Command::Bench(args) => bench::run(args, globals).await,
+        Command::Audit(args) => audit::run(args, globals).await,
+        Command::Template(args) => template::run(args, globals),
+        Command::Types(args) => types::run(args, globals),
+        Command::Keys(args) => keys::run(args, globals),
     }
 }

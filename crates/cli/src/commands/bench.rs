@@ -1,15 +1,15 @@
 //! `claimscript bench`: run a script many times, as an embedder would, and
 //! print one JSON object of timings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use claimscript::{CompileOptions, ErrorKind, Grants, Outcome, RunInput, Script};
 
 use crate::common::{
-    EXIT_CLAIMS, EXIT_ERROR, Failure, UsageError, engine, load_grants, load_input, load_script,
-    print_report,
+    EXIT_CLAIMS, EXIT_ERROR, Failure, Globals, StyleArg, UsageError, engine, load_grants,
+    load_input, load_script, print_report,
 };
 
 /// Instantiations timed for `instantiate_us`.
@@ -19,13 +19,57 @@ const INSTANTIATIONS: usize = 101;
 /// timings alone take 16 bytes a run.
 pub const MAX_RUNS: u64 = 10_000_000;
 
-/// How many runs, and how many in flight at once.
-pub struct Counts {
+/// The arguments of `bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The script: .js source or a compiled .wasm component.
+    pub script: PathBuf,
+    /// The input, as for `run`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The grants (TOML).
+    #[arg(long)]
+    pub grants: Option<PathBuf>,
+    /// Measured runs, 1 to 10,000,000 (after a warm-up of n/10, between
+    /// 10 and 1000).
+    #[arg(short = 'n', long = "runs", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_RUNS))]
     pub runs: u64,
+    /// Runs in flight at once, 1 to 10,000,000 (no more than the runs).
+    #[arg(long, default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_RUNS))]
     pub concurrency: u64,
+    #[command(flatten)]
+    pub style: StyleArg,
+    /// Append each run's audit record (JSON lines) to this file.
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
 }
 
-pub async fn bench(
+/// How many runs, and how many in flight at once.
+struct Counts {
+    runs: u64,
+    concurrency: u64,
+}
+
+/// Run the benchmark and print its one JSON object of timings. The engine
+/// never uses the cache directory: the figures include building it.
+pub async fn run(args: Args, _globals: &Globals) -> Result<u8, Failure> {
+    bench(
+        &args.script,
+        &args.input,
+        args.grants.as_deref(),
+        Counts {
+            runs: args.runs,
+            concurrency: args.concurrency,
+        },
+        &args.style.compile_options(),
+        args.audit_log.as_deref(),
+    )
+    .await
+}
+
+async fn bench(
     script: &Path,
     input: &Path,
     grants: Option<&Path>,

@@ -1,12 +1,12 @@
-//! `claimscript issue` and `claimscript keys`: signed tokens and their keys.
+//! `claimscript issue`: run a script and sign the token it makes.
 
 use std::path::{Path, PathBuf};
 
 use claimscript::Outcome;
 
 use crate::common::{
-    EXIT_CLAIMS, Failure, StyleArg, UsageError, engine, load_grants, load_input, load_object,
-    print_report, run_once,
+    EXIT_CLAIMS, Failure, Globals, StyleArg, UsageError, engine, load_grants, load_input,
+    load_object, print_report, run_once,
 };
 
 /// Which token `issue` signs.
@@ -20,7 +20,7 @@ pub enum Target {
 
 /// The arguments of `issue`.
 #[derive(clap::Args)]
-pub struct IssueArgs {
+pub struct Args {
     /// The script: .js source or a compiled .wasm component.
     pub script: PathBuf,
     /// The input, as for `run`.
@@ -58,7 +58,9 @@ pub struct IssueArgs {
     pub audit_log: Option<PathBuf>,
 }
 
-pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failure> {
+/// Run the script and print the signed token (exit 0); on a denial or an
+/// error, print the `run` outcome (exit 2 or 1).
+pub async fn run(args: Args, globals: &Globals) -> Result<u8, Failure> {
     let signing = load_signing_key(&args.key, &args.alg, args.kid)?;
     let grants = load_grants(args.grants.as_deref())?;
     let input = load_input(&args.input)?;
@@ -66,7 +68,7 @@ pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failur
         Some(path) => load_object(path)?,
         None => input.token.clone(),
     };
-    let engine = engine(cache, args.audit_log.as_deref())?;
+    let engine = engine(globals.cache.clone(), args.audit_log.as_deref())?;
     let options = args.style.compile_options();
     let report = run_once(&engine, &args.script, &options, &input, &grants).await?;
     let Outcome::Claims {
@@ -94,7 +96,7 @@ pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failur
         }
         Target::Id => issuer.sign_id_token(&base, &id_token_claims.clone().unwrap_or_default()),
     }
-    .map_err(anyhow::Error::from)?;
+    .map_err(Failure::message)?;
     if !token.collisions.is_empty() {
         eprintln!(
             "claimscript: the base payload kept its values for {:?}",
@@ -105,42 +107,13 @@ pub async fn issue(args: IssueArgs, cache: Option<PathBuf>) -> Result<u8, Failur
     Ok(EXIT_CLAIMS)
 }
 
-pub fn generate(alg: &str, out: &Path, force: bool) -> Result<u8, Failure> {
-    let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
-    let pair = claimscript_issuer::generate_key(alg).map_err(UsageError)?;
-    std::fs::create_dir_all(out)
-        .map_err(|e| UsageError(format!("cannot create {}: {e}", out.display())))?;
-    let private = out.join(format!("{}-private.pem", alg.as_str().to_ascii_lowercase()));
-    let public = out.join(format!("{}-public.pem", alg.as_str().to_ascii_lowercase()));
-    if !force {
-        // Both checked before either is written: never half a pair.
-        for path in [&private, &public] {
-            if path.symlink_metadata().is_ok() {
-                return Err(already_exists(path).into());
-            }
-        }
-    }
-    write_key(&private, &pair.private_pem, 0o600, force)?;
-    write_key(&public, &pair.public_pem, 0o644, force)?;
-    println!("{}\n{}", private.display(), public.display());
-    Ok(EXIT_CLAIMS)
-}
-
-pub fn jwks(key: &Path, kid: Option<&str>) -> Result<u8, Failure> {
-    let pem = std::fs::read(key)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", key.display())))?;
-    let jwks = claimscript_issuer::jwks_from_pem(&pem, kid)
-        .map_err(|e| UsageError(format!("{}: {e}", key.display())))?;
-    println!("{jwks}");
-    Ok(EXIT_CLAIMS)
-}
-
 fn load_signing_key(
     path: &Path,
     alg: &str,
     kid: Option<String>,
 ) -> Result<claimscript_issuer::SigningKey, UsageError> {
-    let alg: claimscript_issuer::SigningAlgorithm = alg.parse().map_err(UsageError)?;
+    let alg: claimscript_issuer::SigningAlgorithm =
+        alg.parse().map_err(|e| UsageError(format!("{e}")))?;
     let bytes = std::fs::read(path)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
     let key = if alg == claimscript_issuer::SigningAlgorithm::HS256 {
@@ -153,44 +126,4 @@ fn load_signing_key(
         Some(kid) => key.with_kid(kid),
         None => key,
     })
-}
-
-fn already_exists(path: &Path) -> UsageError {
-    UsageError(format!(
-        "{} already exists; pass --force to overwrite it",
-        path.display()
-    ))
-}
-
-/// Write a key file with `mode` (on unix): a new file unless `force`. An
-/// existing file's permissions are set to `mode` before anything is written
-/// into it, so a private key is never readable by others.
-fn write_key(path: &Path, pem: &str, mode: u32, force: bool) -> Result<(), UsageError> {
-    use std::io::Write;
-    let cannot = |e: std::io::Error| UsageError(format!("cannot write {}: {e}", path.display()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            already_exists(path)
-        } else {
-            cannot(e)
-        }
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(cannot)?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    file.write_all(pem.as_bytes()).map_err(cannot)
 }
