@@ -13,7 +13,7 @@ use wasmtime::{
 
 use crate::bindings::{ClaimsScript, ClaimsScriptPre};
 use crate::cache::{DiskCache, OpenError};
-use crate::error::Error;
+use crate::error::{ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error};
 use crate::fetch::FetchState;
 use crate::http_client::HttpClients;
 use crate::outcome::{ErrorKind, ScriptError};
@@ -196,11 +196,13 @@ impl Engine {
                     );
                     None
                 }
-                Err(e @ OpenError::Io(_)) => {
-                    return Err(Error::Engine(format!(
-                        "cannot use the cache directory {}: {e}",
-                        dir.display()
-                    )));
+                Err(OpenError::Io(e)) => {
+                    return Err(EngineError::caused_by(
+                        EngineErrorKind::CacheDir,
+                        format!("cannot use the cache directory {}", dir.display()),
+                        e,
+                    )
+                    .into());
                 }
             },
         };
@@ -227,7 +229,13 @@ impl Engine {
             .map_err(Error::engine)?;
         let fresh_component = compile_component(&wasmtime, disk.as_ref(), runtime.component())?;
         let fresh = instantiate_pre(&linker, &fresh_component)?;
-        let http = HttpClients::new(config.outbound.clone()).map_err(|e| Error::Engine(e.to_string()))?;
+        let http = HttpClients::new(config.outbound.clone()).map_err(|e| {
+            EngineError::caused_by(
+                EngineErrorKind::HttpClient,
+                "cannot build the HTTP clients",
+                e,
+            )
+        })?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
@@ -405,7 +413,8 @@ fn compile_component(
     if let Some(component) = disk.and_then(|d| d.component(engine, &digest)) {
         return Ok(component);
     }
-    let component = Component::new(engine, bytes).map_err(|e| Error::Artifact(format!("{e:#}")))?;
+    let component = Component::new(engine, bytes)
+        .map_err(|e| ArtifactError::wasmtime(ArtifactErrorKind::Compile, None, e))?;
     if let Some(disk) = disk {
         disk.store_component(&digest, &component);
     }
@@ -417,15 +426,20 @@ fn instantiate_pre(
     component: &Component,
 ) -> Result<ClaimsScriptPre<RunState>, Error> {
     let pre = linker.instantiate_pre(component).map_err(|e| {
-        Error::Artifact(format!(
-            "the component does not fit the claims-script world: {e}"
-        ))
+        ArtifactError::wasmtime(
+            ArtifactErrorKind::DoesNotFitWorld,
+            Some("the component does not fit the claims-script world"),
+            e,
+        )
     })?;
-    ClaimsScriptPre::new(pre).map_err(|e| {
-        Error::Artifact(format!(
-            "the component does not export the claims-script world: {e}"
-        ))
-    })
+    let pre = ClaimsScriptPre::new(pre).map_err(|e| {
+        ArtifactError::wasmtime(
+            ArtifactErrorKind::DoesNotFitWorld,
+            Some("the component does not export the claims-script world"),
+            e,
+        )
+    })?;
+    Ok(pre)
 }
 
 fn wasmtime_config(config: &EngineConfig) -> Config {

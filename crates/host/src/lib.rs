@@ -86,7 +86,9 @@ pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
 pub use claimscript_template::TemplateError;
 pub use declarations::declarations;
 pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
-pub use error::Error;
+pub use error::{
+    ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error, GrantsError,
+};
 pub use failure::{
     BoxError, FetchFailure, FetchFailureKind, FetchFailureRecord, InvalidRequest, NotGranted,
     ProtocolFault, TooLarge,

@@ -12,7 +12,7 @@ use wasmtime::{Store, Trap};
 use crate::bindings::claimscript::script::types;
 use crate::claims::{is_protected, is_protected_in_id_token, strip_protected};
 use crate::engine::{CompileOptions, Engine};
-use crate::error::Error;
+use crate::error::{Error, GrantsError};
 use crate::fetch::FetchState;
 use crate::input::{RunInput, TokenKind};
 use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScopeChanges, ScriptError};
@@ -49,10 +49,10 @@ impl Script {
         if grants.memory_mb > engine.config.max_memory_mb {
             return Err(attempt.failed(
                 ErrorKind::Grants,
-                Error::Grants(format!(
-                    "memory_mb = {} is above the engine's max_memory_mb = {}",
-                    grants.memory_mb, engine.config.max_memory_mb
-                )),
+                Error::Grants(GrantsError::MemoryAboveEngineMax {
+                    asked: grants.memory_mb,
+                    max: engine.config.max_memory_mb,
+                }),
             ));
         }
         let env: BTreeMap<String, String> = input

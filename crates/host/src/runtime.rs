@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmparser::{Parser, Payload};
 
-use crate::error::Error;
+use crate::error::{ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error};
 
 /// The runtime component, built from `guest/` by `make guest`.
 const COMPONENT: &[u8] = include_bytes!("../runtime/claimscript-runtime.wasm");
@@ -100,7 +100,13 @@ pub(crate) struct Runtime {
 impl Runtime {
     /// Parse the embedded runtime component.
     pub(crate) fn embedded() -> Result<Runtime, Error> {
-        Runtime::parse(COMPONENT).map_err(|m| Error::Engine(format!("the embedded runtime: {m}")))
+        Runtime::parse(COMPONENT).map_err(|m| {
+            EngineError::new(
+                EngineErrorKind::EmbeddedRuntime,
+                format!("the embedded runtime: {m}"),
+            )
+            .into()
+        })
     }
 
     fn parse(component: &[u8]) -> Result<Runtime, String> {
@@ -172,28 +178,37 @@ impl Runtime {
     /// Check that `artifact` is this runtime with some state, and read its
     /// description.
     pub(crate) fn check_artifact(&self, artifact: &[u8]) -> Result<ArtifactInfo, Error> {
-        let invalid = |m: String| Error::Artifact(m);
         if !artifact.starts_with(b"\0asm") {
-            return Err(invalid("not a WebAssembly file".into()));
+            return Err(
+                ArtifactError::new(ArtifactErrorKind::NotWasm, "not a WebAssembly file").into(),
+            );
         }
-        let info = read_artifact_info(artifact).map_err(invalid)?;
+        let info = read_artifact_info(artifact)?;
         if info.code_sha256 != self.info.code_sha256 || info.runtime_sha256 != self.sha256 {
-            return Err(Error::Artifact(format!(
-                "built with Claimscript runtime {} (code {}, runtime {}), but this engine runs \
+            return Err(ArtifactError::new(
+                ArtifactErrorKind::WrongRuntime,
+                format!(
+                    "built with Claimscript runtime {} (code {}, runtime {}), but this engine runs \
                  runtime {} (code {}, runtime {}); compile the script again from its source",
-                printable(&info.runtime_version),
-                printable(short(&info.code_sha256)),
-                printable(short(&info.runtime_sha256)),
-                self.info.version,
-                short(&self.info.code_sha256),
-                short(&self.sha256),
-            )));
+                    printable(&info.runtime_version),
+                    printable(short(&info.code_sha256)),
+                    printable(short(&info.runtime_sha256)),
+                    self.info.version,
+                    short(&self.info.code_sha256),
+                    short(&self.sha256),
+                ),
+            )
+            .into());
         }
-        check_description(&info, &self.info.version).map_err(invalid)?;
+        check_description(&info, &self.info.version)?;
         let prefix = &COMPONENT[self.prefix.clone()];
         let suffix = &COMPONENT[self.suffix.clone()];
-        let tampered = || {
-            invalid("it is not a Claimscript script component (its structure was changed)".into())
+        let tampered = || -> Error {
+            ArtifactError::new(
+                ArtifactErrorKind::Modified,
+                "it is not a Claimscript script component (its structure was changed)",
+            )
+            .into()
         };
         let rest = artifact.strip_prefix(prefix).ok_or_else(tampered)?;
         // The state module's section: id 1, size, module bytes.
@@ -206,7 +221,9 @@ impl Runtime {
             return Err(tampered());
         }
         let (state, rest) = rest.split_at(size);
-        is_state_module(state).map_err(|m| invalid(format!("its state module {m}")))?;
+        is_state_module(state).map_err(|m| {
+            ArtifactError::new(ArtifactErrorKind::Modified, format!("its state module {m}"))
+        })?;
         let rest = rest.strip_prefix(suffix).ok_or_else(tampered)?;
         // Only custom sections may follow.
         let mut tail = rest;
@@ -230,11 +247,15 @@ const MAX_NAME_CHARS: usize = 128;
 /// package names. A
 /// description written by hand to smuggle text (a newline, a control
 /// character) into an audit report is refused.
-fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), String> {
+fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), ArtifactError> {
+    let invalid = |m: String| ArtifactError::new(ArtifactErrorKind::InvalidDescription, m);
     if info.runtime_version != runtime_version {
-        return Err(format!(
-            "its description names runtime version {} for this engine's runtime {runtime_version}",
-            printable(&info.runtime_version)
+        return Err(ArtifactError::new(
+            ArtifactErrorKind::WrongRuntime,
+            format!(
+                "its description names runtime version {} for this engine's runtime {runtime_version}",
+                printable(&info.runtime_version)
+            ),
         ));
     }
     let hex_digest = |s: &str| {
@@ -243,31 +264,31 @@ fn check_description(info: &ArtifactInfo, runtime_version: &str) -> Result<(), S
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     if !hex_digest(&info.source_sha256) {
-        return Err(format!(
+        return Err(invalid(format!(
             "its description's source_sha256 {} is not a SHA-256 digest",
             printable(&info.source_sha256)
-        ));
+        )));
     }
     if info.style.parse::<crate::style::Style>().is_err() {
-        return Err(format!(
+        return Err(invalid(format!(
             "its description names an unknown style {} (expected logto, auth0 or loginradius)",
             printable(&info.style)
-        ));
+        )));
     }
     for entry in &info.entries {
         if !is_identifier(entry) {
-            return Err(format!(
+            return Err(invalid(format!(
                 "its description names an entry function that is not an identifier: {}",
                 printable(entry)
-            ));
+            )));
         }
     }
     for package in &info.packages {
         if !is_package_name(package) {
-            return Err(format!(
+            return Err(invalid(format!(
                 "its description names a package that is not a package name: {}",
                 printable(package)
-            ));
+            )));
         }
     }
     Ok(())
@@ -409,19 +430,33 @@ fn non_zero_runs(memory: &[u8], from: usize) -> Vec<Range<usize>> {
     runs
 }
 
-fn read_artifact_info(artifact: &[u8]) -> Result<ArtifactInfo, String> {
+fn read_artifact_info(artifact: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
     for payload in Parser::new(0).parse_all(artifact) {
-        let payload = payload.map_err(|e| format!("it does not parse as a component: {e}"))?;
+        let payload = payload.map_err(|e| {
+            ArtifactError::caused_by(
+                ArtifactErrorKind::Malformed,
+                "it does not parse as a component",
+                e,
+            )
+        })?;
         if let Payload::CustomSection(section) = payload
             && section.name() == ARTIFACT_SECTION
         {
-            return serde_json::from_slice(section.data())
-                .map_err(|e| format!("its {ARTIFACT_SECTION} section is invalid: {e}"));
+            return serde_json::from_slice(section.data()).map_err(|e| {
+                ArtifactError::caused_by(
+                    ArtifactErrorKind::InvalidDescription,
+                    format!("its {ARTIFACT_SECTION} section is invalid"),
+                    e,
+                )
+            });
         }
     }
-    Err(format!(
-        "it is not a Claimscript script artifact (no {ARTIFACT_SECTION} section); \
-         compile the script with `claimscript compile`"
+    Err(ArtifactError::new(
+        ArtifactErrorKind::NotAnArtifact,
+        format!(
+            "it is not a Claimscript script artifact (no {ARTIFACT_SECTION} section); \
+             compile the script with `claimscript compile`"
+        ),
     ))
 }
 
@@ -513,7 +548,10 @@ mod tests {
                 _ => crafted.packages = vec![value.to_string()],
             }
             let message = match runtime.check_artifact(&runtime.artifact(&memory, &crafted)) {
-                Err(Error::Artifact(message)) => message,
+                Err(Error::Artifact(e)) => {
+                    assert_eq!(e.kind(), ArtifactErrorKind::InvalidDescription);
+                    e.to_string()
+                }
                 other => panic!("expected an artifact error, got {other:?}"),
             };
             assert!(

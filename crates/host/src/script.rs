@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::bindings::ClaimsScriptPre;
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{ArtifactError, ArtifactErrorKind, Error};
 use crate::runtime::{ArtifactInfo, hex};
 use crate::state::RunState;
 use crate::style::Style;
@@ -42,10 +42,12 @@ impl Script {
         digest: [u8; 32],
         info: ArtifactInfo,
     ) -> Result<Script, Error> {
-        let style = info
-            .style
-            .parse()
-            .map_err(|e| Error::Artifact(format!("its description names {e}")))?;
+        let style = info.style.parse().map_err(|e| {
+            ArtifactError::new(
+                ArtifactErrorKind::InvalidDescription,
+                format!("its description names {e}"),
+            )
+        })?;
         Ok(Script {
             inner: Arc::new(ScriptInner {
                 engine: engine.clone(),

@@ -1,11 +1,73 @@
 //! Signing keys: PEM loading, generation and JWKS.
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::str::FromStr;
 
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Map, Value, json};
+
+/// Why a key could not be read, made or used. Each kind keeps the
+/// underlying error, when there is one, as its
+/// [`source`](std::error::Error::source); as in `jsonwebtoken`, the message
+/// includes the cause's message too.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// An algorithm name this issuer does not sign with.
+    #[error("unsupported algorithm `{name}` (expected ES256, RS256, EdDSA or HS256)")]
+    #[non_exhaustive]
+    UnsupportedAlgorithm {
+        /// The name given.
+        name: String,
+    },
+    /// HS256 was given where a key pair is needed (a PEM key, key
+    /// generation): it signs with a shared secret
+    /// ([`SigningKey::from_secret`]).
+    #[error("HS256 uses a shared secret, not a PEM key or a key pair")]
+    SecretAlgorithm,
+    /// The PEM is not a private key for the algorithm.
+    #[error("not a {alg} private key in PEM: {source}")]
+    #[non_exhaustive]
+    InvalidPem {
+        /// The algorithm the key was read for.
+        alg: SigningAlgorithm,
+        /// Why `jsonwebtoken` refused it.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+    /// The public key could not be derived from the private key.
+    #[error("cannot derive the public key: {source}")]
+    #[non_exhaustive]
+    PublicKey {
+        /// Why.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+    /// The PEM holds no ES256 (P-256), EdDSA (Ed25519) or RS256 key,
+    /// private or public.
+    #[error("not an ES256 (P-256), EdDSA (Ed25519) or RS256 key in PEM")]
+    UnrecognisedPem,
+    /// Generating or encoding a key pair failed.
+    #[error("key generation failed: {source}")]
+    #[non_exhaustive]
+    Generate {
+        /// The algorithm of the pair.
+        alg: SigningAlgorithm,
+        /// The RustCrypto error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync + 'static>,
+    },
+    /// Signing a payload failed.
+    #[error("signing failed: {source}")]
+    #[non_exhaustive]
+    Sign {
+        /// Why `jsonwebtoken` could not sign.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+}
 
 /// The algorithms an issuer signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,7 +111,7 @@ impl fmt::Display for SigningAlgorithm {
 }
 
 impl FromStr for SigningAlgorithm {
-    type Err = String;
+    type Err = KeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
@@ -57,9 +119,9 @@ impl FromStr for SigningAlgorithm {
             "RS256" => Ok(SigningAlgorithm::RS256),
             "EdDSA" => Ok(SigningAlgorithm::EdDSA),
             "HS256" => Ok(SigningAlgorithm::HS256),
-            other => Err(format!(
-                "unsupported algorithm `{other}` (expected ES256, RS256, EdDSA or HS256)"
-            )),
+            other => Err(KeyError::UnsupportedAlgorithm {
+                name: other.to_string(),
+            }),
         }
     }
 }
@@ -86,16 +148,16 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// Load a PEM private key for ES256 (P-256, SEC1 or PKCS#8), RS256 (PKCS#1
     /// or PKCS#8) or EdDSA (Ed25519 PKCS#8).
-    pub fn from_pem(alg: SigningAlgorithm, pem: &[u8]) -> Result<SigningKey, String> {
+    pub fn from_pem(alg: SigningAlgorithm, pem: &[u8]) -> Result<SigningKey, KeyError> {
         let key = match alg {
             SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
             SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
             SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem),
-            SigningAlgorithm::HS256 => return Err("HS256 takes a secret, not a PEM key".into()),
+            SigningAlgorithm::HS256 => return Err(KeyError::SecretAlgorithm),
         }
-        .map_err(|e| format!("not a {alg} private key in PEM: {e}"))?;
+        .map_err(|source| KeyError::InvalidPem { alg, source })?;
         let public = Jwk::from_encoding_key(&key, alg.jwt())
-            .map_err(|e| format!("cannot derive the public key: {e}"))?;
+            .map_err(|source| KeyError::PublicKey { source })?;
         Ok(SigningKey {
             alg,
             key,
@@ -130,11 +192,12 @@ impl SigningKey {
         self.kid.as_deref()
     }
 
-    pub(crate) fn sign(&self, payload: &Map<String, Value>) -> Result<String, String> {
+    pub(crate) fn sign(&self, payload: &Map<String, Value>) -> Result<String, KeyError> {
         let mut header = Header::new(self.alg.jwt());
         header.kid = self.kid.clone();
         header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, payload, &self.key).map_err(|e| e.to_string())
+        jsonwebtoken::encode(&header, payload, &self.key)
+            .map_err(|source| KeyError::Sign { source })
     }
 
     /// The public key as a JWKS document; HS256 publishes nothing.
@@ -154,7 +217,7 @@ fn with_metadata(mut jwk: Jwk, kid: Option<&str>) -> Jwk {
 
 /// A JWKS document for a PEM key, private or public (ES256, EdDSA or RS256,
 /// recognised from the key).
-pub fn jwks_from_pem(pem: &[u8], kid: Option<&str>) -> Result<Value, String> {
+pub fn jwks_from_pem(pem: &[u8], kid: Option<&str>) -> Result<Value, KeyError> {
     let algs = [
         SigningAlgorithm::ES256,
         SigningAlgorithm::EdDSA,
@@ -179,7 +242,7 @@ pub fn jwks_from_pem(pem: &[u8], kid: Option<&str>) -> Result<Value, String> {
             return Ok(json!({ "keys": [with_metadata(jwk, kid)] }));
         }
     }
-    Err("not an ES256 (P-256), EdDSA (Ed25519) or RS256 key in PEM".into())
+    Err(KeyError::UnrecognisedPem)
 }
 
 /// A new key pair, as PEM text.
@@ -202,35 +265,35 @@ impl fmt::Debug for GeneratedKey {
 
 /// Generate a key pair from the OS CSPRNG: P-256 for ES256, RSA 2048 for
 /// RS256, Ed25519 for EdDSA.
-pub fn generate_key(alg: SigningAlgorithm) -> Result<GeneratedKey, String> {
+pub fn generate_key(alg: SigningAlgorithm) -> Result<GeneratedKey, KeyError> {
     use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
     let mut rng = rand_core::OsRng;
-    let err = |e: &dyn fmt::Display| format!("key generation failed: {e}");
+
     let (private_pem, public_pem) = match alg {
         SigningAlgorithm::ES256 => {
             let secret = p256::SecretKey::random(&mut rng);
             (
                 secret
                     .to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?
+                    .map_err(generation(alg))?
                     .to_string(),
                 secret
                     .public_key()
                     .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?,
+                    .map_err(generation(alg))?,
             )
         }
         SigningAlgorithm::RS256 => {
-            let secret = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| err(&e))?;
+            let secret = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(generation(alg))?;
             (
                 secret
                     .to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?
+                    .map_err(generation(alg))?
                     .to_string(),
                 secret
                     .to_public_key()
                     .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?,
+                    .map_err(generation(alg))?,
             )
         }
         SigningAlgorithm::EdDSA => {
@@ -243,18 +306,28 @@ pub fn generate_key(alg: SigningAlgorithm) -> Result<GeneratedKey, String> {
             };
             (
                 v1.to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?
+                    .map_err(generation(alg))?
                     .to_string(),
                 secret
                     .verifying_key()
                     .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| err(&e))?,
+                    .map_err(generation(alg))?,
             )
         }
-        SigningAlgorithm::HS256 => return Err("HS256 uses a shared secret, not a key pair".into()),
+        SigningAlgorithm::HS256 => return Err(KeyError::SecretAlgorithm),
     };
     Ok(GeneratedKey {
         private_pem,
         public_pem,
     })
+}
+
+/// Wraps a RustCrypto error from generating or encoding an `alg` pair.
+fn generation<E: StdError + Send + Sync + 'static>(
+    alg: SigningAlgorithm,
+) -> impl Fn(E) -> KeyError {
+    move |e| KeyError::Generate {
+        alg,
+        source: Box::new(e),
+    }
 }

@@ -39,7 +39,7 @@ use claimscript::{
 };
 use serde_json::{Map, Value};
 
-pub use keys::{GeneratedKey, SigningAlgorithm, SigningKey, generate_key, jwks_from_pem};
+pub use keys::{GeneratedKey, KeyError, SigningAlgorithm, SigningKey, generate_key, jwks_from_pem};
 
 /// Default cap on a compact token: 16 KiB, under common HTTP header limits.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -90,9 +90,13 @@ pub enum IssueError {
         /// The limit.
         max: usize,
     },
-    /// Signing failed.
-    #[error("signing failed: {0}")]
-    Sign(String),
+    /// Signing failed (the key's message says so: `signing failed: ...`).
+    #[error("{0}")]
+    Sign(#[source] KeyError),
+    /// The script's decision is of a kind this issuer does not know how to
+    /// sign (one added to [`claimscript::Decision`] after it).
+    #[error("unsupported decision: this issuer does not know how to sign it")]
+    UnsupportedDecision,
 }
 
 impl IssueError {
@@ -334,9 +338,7 @@ pub async fn issue(
         // A kind of decision added after this issuer: refuse it without
         // printing it (it holds claims, console records and denials).
         _ => {
-            return Err(IssueError::Sign(
-                "unsupported decision: this issuer does not know how to sign it".into(),
-            ));
+            return Err(IssueError::UnsupportedDecision);
         }
     };
     let (base, scopes_not_added) = issuer.apply_scopes(&request.base, &scopes);

@@ -1,6 +1,8 @@
 //! Script artifacts: caching, loading, and refusing what is not ours.
 
-use claimscript::{Engine, EngineConfig, Error, Grants, Outcome};
+use claimscript::{
+    ArtifactErrorKind, Engine, EngineConfig, EngineErrorKind, Error, Grants, Outcome,
+};
 
 use crate::{engine, example_input, fixture};
 
@@ -52,9 +54,10 @@ async fn artifacts_load_and_run() {
     );
 }
 
-fn artifact_error(bytes: &[u8]) -> String {
+/// The kind and the message of the error loading `bytes`.
+fn artifact_error(bytes: &[u8]) -> (ArtifactErrorKind, String) {
     match engine().load(bytes) {
-        Err(Error::Artifact(message)) => message,
+        Err(Error::Artifact(e)) => (e.kind(), e.to_string()),
         other => panic!("expected an artifact error, got {other:?}"),
     }
 }
@@ -64,9 +67,20 @@ async fn foreign_or_changed_artifacts_are_refused() {
     let script = engine().compile(SOURCE).await.expect("compile");
     let bytes = script.component_bytes().to_vec();
 
-    assert_eq!(artifact_error(b"not wasm"), "not a WebAssembly file");
+    assert_eq!(
+        artifact_error(b"not wasm"),
+        (ArtifactErrorKind::NotWasm, "not a WebAssembly file".into())
+    );
+    // Not even a module.
+    let (kind, message) = artifact_error(b"\0asm\x0d\0\x01\0\xff");
+    assert_eq!(kind, ArtifactErrorKind::Malformed, "{message}");
+    assert!(
+        message.starts_with("it does not parse as a component: "),
+        "{message}"
+    );
     // A component that is not a Claimscript artifact.
-    let message = artifact_error(b"\0asm\x0d\0\x01\0");
+    let (kind, message) = artifact_error(b"\0asm\x0d\0\x01\0");
+    assert_eq!(kind, ArtifactErrorKind::NotAnArtifact);
     assert!(
         message.contains("no claimscript-artifact section"),
         "{message}"
@@ -75,7 +89,14 @@ async fn foreign_or_changed_artifacts_are_refused() {
     // One byte of code changed (in the part shared with the runtime).
     let mut changed = bytes.clone();
     changed[200] ^= 0x55;
-    let message = artifact_error(&changed);
+    let (kind, message) = artifact_error(&changed);
+    assert!(
+        matches!(
+            kind,
+            ArtifactErrorKind::Modified | ArtifactErrorKind::Malformed
+        ),
+        "{kind:?}"
+    );
     assert!(
         message.contains("structure was changed") || message.contains("does not parse"),
         "{message}"
@@ -86,7 +107,8 @@ async fn foreign_or_changed_artifacts_are_refused() {
     let code = script_code_digest(&text);
     let other = "0".repeat(64);
     let swapped = replace_bytes(&bytes, code.as_bytes(), other.as_bytes());
-    let message = artifact_error(&swapped);
+    let (kind, message) = artifact_error(&swapped);
+    assert_eq!(kind, ArtifactErrorKind::WrongRuntime);
     assert!(
         message.starts_with("built with Claimscript runtime")
             && message.contains("compile the script again"),
@@ -184,4 +206,33 @@ async fn a_cache_directory_others_can_write_is_not_used() {
     let written: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
     assert!(written.is_empty(), "nothing written: {written:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_cache_directory_that_cannot_be_used_is_an_engine_error() {
+    let file = std::env::temp_dir().join(format!("claimscript-cache-file-{}", std::process::id()));
+    std::fs::write(&file, b"not a directory").expect("file");
+    let mut config = EngineConfig::default();
+    config.cache_dir = Some(file.clone());
+    config.max_concurrent_runs = 8;
+    let result = Engine::with_config(config);
+    let _ = std::fs::remove_file(&file);
+    let Err(Error::Engine(e)) = result else {
+        panic!("expected an engine error, got {result:?}");
+    };
+    assert_eq!(e.kind(), EngineErrorKind::CacheDir);
+    let message = e.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "cannot use the cache directory {}: ",
+            file.display()
+        )),
+        "{message}"
+    );
+    // The I/O error itself, not only its text.
+    let io = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        io.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotADirectory)
+    );
 }

@@ -106,8 +106,13 @@ async fn component_round_trip() {
 
 #[tokio::test]
 async fn not_a_component_is_rejected() {
-    let Err(Error::Artifact(message)) = engine().load(b"\0asm\x01\0\0\0") else {
+    let Err(Error::Artifact(e)) = engine().load(b"\0asm\x01\0\0\0") else {
         panic!("a core module is not a claims-script component");
     };
-    assert!(!message.is_empty());
+    assert_eq!(
+        e.kind(),
+        claimscript::ArtifactErrorKind::NotAnArtifact,
+        "{e}"
+    );
+    assert!(!e.to_string().is_empty());
 }

@@ -68,5 +68,19 @@ async fn grants_above_the_engine_limit_are_refused() {
         .run(&crate::example_input("rbac"), &grants)
         .await
         .expect_err("above max_memory_mb");
-    assert!(matches!(err, claimscript::Error::Grants(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            claimscript::Error::Grants(claimscript::GrantsError::MemoryAboveEngineMax {
+                asked: 4096,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("grants exceed the engine's limits: memory_mb = 4096 is above"),
+        "{err}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use claimscript::{BoundScript, FailurePolicy, Grants, TokenKind};
 use claimscript_issuer::{
-    IssueError, Issuer, SigningAlgorithm, SigningKey, TokenRequest, generate_key, issue,
+    IssueError, Issuer, KeyError, SigningAlgorithm, SigningKey, TokenRequest, generate_key, issue,
     jwks_from_pem,
 };
 use serde_json::{Map, Value, json};
@@ -212,10 +212,54 @@ async fn id_token_is_signed_from_its_own_base() {
 
 #[test]
 fn bad_keys_are_reported() {
-    assert!(SigningKey::from_pem(SigningAlgorithm::ES256, b"not a key").is_err());
+    let err = SigningKey::from_pem(SigningAlgorithm::ES256, b"not a key").expect_err("not PEM");
+    assert!(
+        matches!(
+            err,
+            KeyError::InvalidPem {
+                alg: SigningAlgorithm::ES256,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let ed = generate_key(SigningAlgorithm::EdDSA).expect("generate");
     let err = SigningKey::from_pem(SigningAlgorithm::ES256, ed.private_pem.as_bytes())
         .expect_err("wrong type");
-    assert!(err.contains("not a ES256 private key"), "{err}");
-    assert!("PS256".parse::<SigningAlgorithm>().is_err());
+    let message = err.to_string();
+    assert!(message.contains("not a ES256 private key"), "{message}");
+    // The cause is kept as a value, and its message is in the error's.
+    let source = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<jsonwebtoken::errors::Error>())
+        .expect("jsonwebtoken's error as the source");
+    assert!(message.ends_with(&source.to_string()), "{message}");
+
+    let err = "PS256"
+        .parse::<SigningAlgorithm>()
+        .expect_err("unsupported");
+    assert!(
+        matches!(&err, KeyError::UnsupportedAlgorithm { name, .. } if name == "PS256"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "unsupported algorithm `PS256` (expected ES256, RS256, EdDSA or HS256)"
+    );
+    assert!(matches!(
+        SigningKey::from_pem(SigningAlgorithm::HS256, ed.private_pem.as_bytes()),
+        Err(KeyError::SecretAlgorithm)
+    ));
+    assert!(matches!(
+        generate_key(SigningAlgorithm::HS256),
+        Err(KeyError::SecretAlgorithm)
+    ));
+    assert!(matches!(
+        jwks_from_pem(
+            b"-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n",
+            None
+        ),
+        Err(KeyError::UnrecognisedPem)
+    ));
+    // A public key makes a JWKS, but not a signing key.
+    assert!(jwks_from_pem(ed.public_pem.as_bytes(), Some("k")).is_ok());
 }
