@@ -76,6 +76,26 @@
 //! # }
 //! ```
 //!
+//! # In a server
+//!
+//! Per request on `POST /hooks/{protocol}/{script}`, with the raw body bytes
+//! (not re-serialised JSON: the signatures cover the bytes):
+//!
+//! 1. `verifier.verify(&headers, &body, SystemTime::now(), &keys)?`, with
+//!    one [`Verifier`] per binding (it holds Supabase's replay cache); for
+//!    an Okta binding with [`Verifier::bearer_config`], `keys` is the JWKS
+//!    the server fetched, refreshed once on [`HookError::UnknownKey`].
+//!    Answer a [`HookError`] with [`HookError::status`] and its message;
+//!    nothing runs.
+//! 2. `let request = parse(protocol, &body)?;` (same error handling).
+//! 3. `let input = request.to_run_input();` then run the binding's script,
+//!    e.g. `bound.decide(input.kind, input.token, input.context)`, with a
+//!    run timeout of at most [`max_run_timeout`].
+//! 4. `let response = request.respond(&decision.report().outcome,
+//!    bound.failure_policy());` and send `response.status`,
+//!    `response.content_type` and `response.body` as they are; audit and
+//!    count `response.dropped` and `response.effect`.
+//!
 //! # The script's input, per provider
 //!
 //! Every input carries the provider's raw request at **`context.hook`** =
