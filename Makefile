@@ -3,7 +3,7 @@ CARGO ?= cargo
 RUNTIME_DIR := crates/host/runtime
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
-.PHONY: build test test-deps lint fmt guest guest-check example bench clean
+.PHONY: build test test-deps lint fmt guest guest-check example bench bench-deps clean
 
 build:
 	$(CARGO) build --release -p claimscript-cli
@@ -35,10 +35,17 @@ fmt:
 # bench/report.py (every example at concurrency 1 and 2, node:vm alongside
 # when node is installed, 1,000 runs in flight), which rewrites the
 # generated part of BENCHMARKS.md.
-bench: build
+bench: build bench-deps
 	$(CARGO) build --release -p claimscript --example inflight
 	$(CARGO) bench -p claimscript --bench hot_paths -- --warm-up-time 1 --measurement-time 3
 	python3 bench/report.py
+	python3 bench/service.py
+
+# The service benchmark's load generator (wrk, Debian's package).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends wrk; }
 
 # Build the QuickJS runtime (guest/ + wit/) into the component the host embeds.
 guest:

@@ -55,6 +55,7 @@
 
 import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
+import { pathToFileURL } from 'node:url';
 
 const functionName = 'getCustomJwtClaims';
 const localVmTimeout = 3000;
@@ -89,7 +90,7 @@ const apiContext = Object.freeze({
 });
 
 // Logto before PR #9080.
-const runScriptFunctionInLocalVm = async (script, functionName, payload) => {
+export const runScriptFunctionInLocalVm = async (script, functionName, payload) => {
   const globalContext = Object.freeze({
     fetch: async (...args) => fetch(...args),
   });
@@ -162,8 +163,9 @@ const recordParse = (value) => {
 };
 
 // One run, as JwtCustomizerLibrary.runScriptInLocalVm does it. Returns
-// 'claims' or 'denied'; throws on anything else.
-const runOnce = async (runner, script, input) => {
+// { outcome: 'claims', claims } or { outcome: 'denied', message }; throws on
+// anything else.
+export const runLogto = async (runner, script, input) => {
   const payload = {
     ...(input.token?.kind === 'ClientCredentials'
       ? { token: input.token, environmentVariables: input.environmentVariables }
@@ -175,15 +177,16 @@ const runOnce = async (runner, script, input) => {
     api: apiContext,
   };
   try {
-    recordParse(await runner(script, functionName, payload));
-    return 'claims';
+    return { outcome: 'claims', claims: recordParse(await runner(script, functionName, payload)) };
   } catch (error) {
     if (error instanceof LocalVmError && error.status === 403) {
-      return 'denied';
+      return { outcome: 'denied', message: error.message };
     }
     throw error;
   }
 };
+
+const runOnce = async (runner, script, input) => (await runLogto(runner, script, input)).outcome;
 
 const fail = (message) => {
   process.stderr.write(`nodevm.mjs: ${message}\n`);
@@ -257,4 +260,7 @@ const main = async () => {
   );
 };
 
-await main();
+// Run as a program, not when imported (bench/nodevm-server.mjs imports it).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
+}

@@ -19,7 +19,8 @@ fn main() {
         let _ = writeln!(out, "    ({name:?}, include_bytes!({path:?})),");
     }
     out.push_str("];\n");
-    let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("assets.rs");
+    let target =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("assets.rs");
     if let Err(e) = std::fs::write(&target, out) {
         println!("cargo:warning=cannot write {}: {e}", target.display());
     }

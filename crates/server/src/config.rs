@@ -312,7 +312,9 @@ fn yes() -> bool {
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
-            listen: DEFAULT_LISTEN.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8787))),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8787))),
             diagnostic_listen: None,
             data_dir: PathBuf::from("claimscript-data"),
             run_endpoint: false,
@@ -389,7 +391,11 @@ impl ServiceConfig {
             config.diagnostic_listen =
                 Some(parse_addr(diag).map_err(|m| at("diagnostic_listen", m))?);
         }
-        config.data_dir = resolve(raw.data_dir.as_deref().unwrap_or(Path::new("claimscript-data")));
+        config.data_dir = resolve(
+            raw.data_dir
+                .as_deref()
+                .unwrap_or(Path::new("claimscript-data")),
+        );
         config.run_endpoint = raw.run_endpoint || raw.playground;
         config.playground = raw.playground;
         config.watch_interval = match raw.watch_interval_ms {
@@ -445,7 +451,9 @@ impl ServiceConfig {
             key: resolve(&t.key),
         });
         for token in &raw.tokens {
-            config.tokens.push(token_config(token).map_err(|m| at("tokens", m))?);
+            config
+                .tokens
+                .push(token_config(token).map_err(|m| at("tokens", m))?);
         }
         let mut ids = std::collections::BTreeSet::new();
         for token in &config.tokens {
@@ -459,7 +467,12 @@ impl ServiceConfig {
                 file: Some(_),
                 stdout: true,
                 ..
-            }) => return Err(at("audit", "give `file` or `stdout = true`, not both".into())),
+            }) => {
+                return Err(at(
+                    "audit",
+                    "give `file` or `stdout = true`, not both".into(),
+                ));
+            }
             Some(RawAudit {
                 file: Some(file),
                 max_bytes,
@@ -510,8 +523,9 @@ impl ServiceConfig {
             };
             let failure_policy = match &script.failure_policy {
                 None => claimscript::FailurePolicy::default(),
-                Some(p) => parse_policy(p)
-                    .map_err(|m| at(&format!("scripts.{name}.failure_policy"), m))?,
+                Some(p) => {
+                    parse_policy(p).map_err(|m| at(&format!("scripts.{name}.failure_policy"), m))?
+                }
             };
             if let Some(key) = &script.key
                 && !config.keys.contains_key(key)
@@ -545,9 +559,7 @@ impl ServiceConfig {
     /// beyond this machine.
     pub fn check_exposure(&self) -> Result<(), ConfigError> {
         if !self.auth_enabled() && !self.listen.ip().is_loopback() {
-            return Err(ConfigError::Exposed {
-                addr: self.listen,
-            });
+            return Err(ConfigError::Exposed { addr: self.listen });
         }
         Ok(())
     }

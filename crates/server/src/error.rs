@@ -85,35 +85,54 @@ impl ServeError {
 /// An error answered to a caller: `{"error": {"code", "message", ...}}`
 /// with its status.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// A stable, machine-readable code (`not_found`, `invalid_json`, ...).
-    pub code: &'static str,
-    /// A message for people.
-    pub message: String,
-    /// More fields of the error object (`line`, `column`, `kind`, ...).
-    pub extra: Map<String, Value>,
-    /// Seconds for a `Retry-After` header.
-    pub retry_after: Option<u64>,
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Map<String, Value>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a status, a code and a message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
+        ApiError(Box::new(Details {
             status,
             code,
             message: message.into(),
             extra: Map::new(),
             retry_after: None,
-        }
+        }))
     }
 
     /// Add a field to the error object.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
-        self.extra.insert(key.to_string(), value.into());
+        self.0.extra.insert(key.to_string(), value.into());
         self
+    }
+
+    /// Add a `Retry-After` header, in seconds.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.0.retry_after = Some(seconds);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// The stable, machine-readable code (`not_found`, `invalid_json`, ...).
+    pub fn code(&self) -> &'static str {
+        self.0.code
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> &str {
+        &self.0.message
     }
 
     pub(crate) fn not_found(what: impl Into<String>) -> ApiError {
@@ -148,9 +167,9 @@ impl ApiError {
     /// The error object as JSON.
     pub fn to_json(&self) -> Value {
         let mut error = Map::new();
-        error.insert("code".into(), self.code.into());
-        error.insert("message".into(), self.message.clone().into());
-        for (k, v) in &self.extra {
+        error.insert("code".into(), self.0.code.into());
+        error.insert("message".into(), self.0.message.clone().into());
+        for (k, v) in &self.0.extra {
             error.insert(k.clone(), v.clone());
         }
         json!({ "error": error })
@@ -159,7 +178,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.message
+        )
     }
 }
 
@@ -167,8 +192,8 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = crate::routes::json_response(self.status, &self.to_json());
-        if let Some(seconds) = self.retry_after
+        let mut response = crate::routes::json_response(self.0.status, &self.to_json());
+        if let Some(seconds) = self.0.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

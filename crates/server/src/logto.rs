@@ -33,7 +33,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Scope;
 use crate::error::ApiError;
-use crate::routes::{auth, expect_json, json_response, new_decision_id, parse_json, read_body, run_error};
+use crate::routes::{
+    auth, expect_json, json_response, new_decision_id, parse_json, read_body, run_error,
+};
 use crate::service::App;
 
 /// The request Logto sends.
@@ -71,7 +73,12 @@ pub(crate) async fn script_run(
     }
     let input = match claimscript::RunInput::from_value(request.payload) {
         Ok(input) => input,
-        Err(e) => return Err(ApiError::bad_request("invalid_input", format!("payload: {e}"))),
+        Err(e) => {
+            return Err(ApiError::bad_request(
+                "invalid_input",
+                format!("payload: {e}"),
+            ));
+        }
     };
     let id = new_decision_id();
     let key: [u8; 32] = Sha256::digest(request.script.as_bytes()).into();

@@ -26,7 +26,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::config::policy_name;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::store::{DataDir, StoredScript, hex};
+use crate::store::{DataDir, StoredScript};
 
 /// Where a script comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,16 +201,15 @@ impl Gate {
                 Ok(Ok(p)) => p,
                 _ => {
                     self.metrics.queued(started.elapsed(), true);
-                    let mut e = ApiError::new(
+                    return Err(ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "busy",
                         format!(
                             "every run slot is busy and none freed within {} ms; retry later",
                             self.wait.as_millis()
                         ),
-                    );
-                    e.retry_after = Some(1);
-                    return Err(e);
+                    )
+                    .retry_after(1));
                 }
             },
         };
@@ -314,13 +313,12 @@ impl Registry {
                 let why = slot
                     .last_error()
                     .map_or_else(|| "it is loading".to_string(), |e| e.message);
-                let mut e = ApiError::new(
+                Err(ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "not_loaded",
                     format!("the script {name:?} has no version that loaded: {why}"),
-                );
-                e.retry_after = Some(5);
-                Err(e)
+                )
+                .retry_after(5))
             }
         }
     }
@@ -341,7 +339,10 @@ impl Registry {
             ))
         })?;
         let script = self.engine.load(&bytes).map_err(|e| {
-            ApiError::internal(format!("cannot load the artifact of {:?}: {e}", version.name))
+            ApiError::internal(format!(
+                "cannot load the artifact of {:?}: {e}",
+                version.name
+            ))
         })?;
         self.metrics.loaded(started.elapsed());
         self.cache(&version.digest, &script);
@@ -431,9 +432,8 @@ impl Registry {
         for (name, error) in broken {
             self.failed(&name, LoadError::new(error));
         }
-        let mut keep: std::collections::BTreeSet<String> = DataDir::referenced(&records)
-            .into_keys()
-            .collect();
+        let mut keep: std::collections::BTreeSet<String> =
+            DataDir::referenced(&records).into_keys().collect();
         for record in records {
             match version_of_record(&record) {
                 Ok(version) => {
@@ -491,8 +491,9 @@ impl Registry {
         item.insert("runs".into(), slot.counts.to_json());
         item.insert(
             "last_error".into(),
-            slot.last_error()
-                .map_or(Value::Null, |e| serde_json::to_value(e).unwrap_or(Value::Null)),
+            slot.last_error().map_or(Value::Null, |e| {
+                serde_json::to_value(e).unwrap_or(Value::Null)
+            }),
         );
         Value::Object(item)
     }
@@ -544,10 +545,4 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 
 pub(crate) fn now_rfc3339() -> String {
     rfc3339(SystemTime::now())
-}
-
-/// Hex of a fingerprint (for logs).
-#[allow(dead_code)]
-pub(crate) fn fingerprint_hex(f: &[u8; 32]) -> String {
-    hex(f)
 }

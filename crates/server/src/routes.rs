@@ -86,8 +86,12 @@ async fn observe(State(app): Shared, request: Request, next: Next) -> Response {
         .to_string();
     let method = request.method().as_str().to_string();
     let response = next.run(request).await;
-    app.metrics
-        .request(&route, &method, response.status().as_u16(), started.elapsed());
+    app.metrics.request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
@@ -273,9 +277,9 @@ async fn ready(State(app): Shared) -> Response {
         .scripts
         .keys()
         .filter(|name| {
-            !app.registry
+            app.registry
                 .slot(name)
-                .is_some_and(|s| s.current().is_some())
+                .is_none_or(|s| s.current().is_none())
         })
         .collect();
     if waiting.is_empty() {
@@ -416,7 +420,10 @@ async fn put_script(
             base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|e| {
-                    ApiError::bad_request("invalid_request", format!("`component`: not base64: {e}"))
+                    ApiError::bad_request(
+                        "invalid_request",
+                        format!("`component`: not base64: {e}"),
+                    )
                 })?,
         ),
         _ => {
@@ -471,7 +478,9 @@ async fn put_script(
         registered_at: now_rfc3339(),
     };
     app.registry.data().put_record(&record).map_err(|e| {
-        ApiError::internal(format!("cannot write the registration to the data directory: {e}"))
+        ApiError::internal(format!(
+            "cannot write the registration to the data directory: {e}"
+        ))
     })?;
     let mut version = version_of_record(&record).map_err(|e| ApiError::internal(e.message))?;
     version.source_sha256 = script.source_digest_hex().to_string();
@@ -510,9 +519,10 @@ async fn delete_script(
             ),
         ));
     }
-    app.registry.data().remove_record(&name).map_err(|e| {
-        ApiError::internal(format!("cannot remove the registration: {e}"))
-    })?;
+    app.registry
+        .data()
+        .remove_record(&name)
+        .map_err(|e| ApiError::internal(format!("cannot remove the registration: {e}")))?;
     app.registry.remove(&name);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -570,7 +580,8 @@ async fn token(
     let decision = Decision::from_report(report, version.policy);
     let sign = |base: &Map<String, Value>, claims: &Map<String, Value>| {
         issuer.sign(base, claims).map_err(|e| {
-            ApiError::internal(format!("the token could not be signed: {e}")).with("decision_id", id.clone())
+            ApiError::internal(format!("the token could not be signed: {e}"))
+                .with("decision_id", id.clone())
         })
     };
     let response = match decision {
@@ -710,15 +721,18 @@ async fn run_source(
                     "`sign` needs the playground's development key (playground = true)",
                 )
             })?;
-            let (base, _) = issuer.apply_scopes(&input.token, &Default::default());
-            let token = issuer.sign(&base, claims).map_err(|e| {
-                ApiError::internal(format!("the token could not be signed: {e}"))
-            })?;
+            let token = issuer
+                .sign(&input.token, claims)
+                .map_err(|e| ApiError::internal(format!("the token could not be signed: {e}")))?;
             let header = token
                 .compact
                 .split('.')
                 .next()
-                .and_then(|h| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok())
+                .and_then(|h| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(h)
+                        .ok()
+                })
                 .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
                 .unwrap_or(Value::Null);
             map.insert(

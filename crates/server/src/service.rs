@@ -65,7 +65,10 @@ impl Service {
         let metrics = Metrics::new();
         let data = DataDir::open(&config.data_dir).map_err(|e| {
             ServeError::io(
-                format!("cannot open the data directory {}", config.data_dir.display()),
+                format!(
+                    "cannot open the data directory {}",
+                    config.data_dir.display()
+                ),
                 e,
             )
         })?;
@@ -201,10 +204,11 @@ impl App {
 
     pub(crate) fn ready(&self) -> bool {
         let config = self.config();
-        config
-            .scripts
-            .keys()
-            .all(|name| self.registry.slot(name).is_some_and(|s| s.current().is_some()))
+        config.scripts.keys().all(|name| {
+            self.registry
+                .slot(name)
+                .is_some_and(|s| s.current().is_some())
+        })
     }
 
     /// Load every configured script whose files changed; drop configured
@@ -286,9 +290,14 @@ impl App {
             self.registry.compile(Code::Component(&code)).await?
         } else {
             let source = std::str::from_utf8(&code).map_err(|_| {
-                LoadError::new(format!("{}: the script is not UTF-8 text", sc.path.display()))
+                LoadError::new(format!(
+                    "{}: the script is not UTF-8 text",
+                    sc.path.display()
+                ))
             })?;
-            self.registry.compile(Code::Source(source, sc.style)).await?
+            self.registry
+                .compile(Code::Source(source, sc.style))
+                .await?
         };
         let version = Version {
             name: name.to_string(),
@@ -445,8 +454,8 @@ fn dev_issuer() -> Result<Issuer, ServeError> {
         name: "playground".into(),
         message,
     };
-    let pair =
-        claimscript_issuer::generate_key(SigningAlgorithm::ES256).map_err(|e| err(format!("{e}")))?;
+    let pair = claimscript_issuer::generate_key(SigningAlgorithm::ES256)
+        .map_err(|e| err(format!("{e}")))?;
     let key = SigningKey::from_pem(SigningAlgorithm::ES256, pair.private_pem.as_bytes())
         .map_err(|e| err(format!("{e}")))?
         .with_kid("playground-dev");

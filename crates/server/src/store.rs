@@ -49,7 +49,11 @@ pub(crate) struct DataDir {
 impl DataDir {
     /// Open (and create) the directory and its parts.
     pub(crate) fn open(root: &Path) -> std::io::Result<DataDir> {
-        for dir in [root.to_path_buf(), root.join("artifacts"), root.join("scripts")] {
+        for dir in [
+            root.to_path_buf(),
+            root.join("artifacts"),
+            root.join("scripts"),
+        ] {
             create_private_dir(&dir)?;
         }
         Ok(DataDir {
@@ -127,9 +131,7 @@ impl DataDir {
             };
             let parsed = std::fs::read(&path)
                 .map_err(|e| e.to_string())
-                .and_then(|b| {
-                    serde_json::from_slice::<StoredScript>(&b).map_err(|e| e.to_string())
-                })
+                .and_then(|b| serde_json::from_slice::<StoredScript>(&b).map_err(|e| e.to_string()))
                 .and_then(|r| {
                     if r.name == name {
                         Ok(r)

@@ -11,14 +11,30 @@ async fn run_answers_the_outcome_with_a_decision_id() {
     let a = s.post("/v1/scripts/rbac/run", &rbac_input()).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json["outcome"], "claims");
-    assert_eq!(a.json["claims"]["roles"], json!(["admin", "analyst", "billing"]));
+    assert_eq!(
+        a.json["claims"]["roles"],
+        json!(["admin", "analyst", "billing"])
+    );
     let id = a.json["decision_id"].as_str().expect("decision_id");
     assert_eq!(id.len(), 36);
     assert_eq!(a.headers["x-decision-id"], id);
     assert!(a.json["stats"]["fuel"].as_u64().unwrap_or(0) > 0);
     // Same outcome object as `claimscript run`, plus decision_id.
-    let mut expected: Vec<&str> = vec!["outcome", "claims", "dropped", "logs", "stats", "decision_id"];
-    let mut keys: Vec<&str> = a.json.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = vec![
+        "outcome",
+        "claims",
+        "dropped",
+        "logs",
+        "stats",
+        "decision_id",
+    ];
+    let mut keys: Vec<&str> = a
+        .json
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     expected.sort_unstable();
     assert_eq!(keys, expected);
@@ -47,9 +63,17 @@ async fn denials_and_script_errors_are_outcomes() {
     assert_eq!(a.status, 200);
     assert_eq!(a.json["outcome"], "error");
     assert_eq!(a.json["error"]["kind"], "script");
-    assert!(a.json["error"]["message"].as_str().unwrap_or("").contains("boom"));
+    assert!(
+        a.json["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("boom")
+    );
     let m = s.metrics().await;
-    assert!(m.contains("claimscript_run_errors_total{script=\"throw\",kind=\"script\"} 1"), "{m}");
+    assert!(
+        m.contains("claimscript_run_errors_total{script=\"throw\",kind=\"script\"} 1"),
+        "{m}"
+    );
     s.stop().await;
 }
 
@@ -57,7 +81,10 @@ async fn denials_and_script_errors_are_outcomes() {
 async fn every_error_has_its_status_and_code() {
     let dir = Dir::new();
     let s = dir
-        .start(&format!("{}\n[limits]\nmax_body_bytes = 2048\n", rbac_config()))
+        .start(&format!(
+            "{}\n[limits]\nmax_body_bytes = 2048\n",
+            rbac_config()
+        ))
         .await;
     // Unknown script.
     s.post("/v1/scripts/nope/run", &json!({"token": {}}))
@@ -105,7 +132,11 @@ async fn every_error_has_its_status_and_code() {
     s.post("/v1/scripts/rbac/run", &big)
         .await
         .error(413, "body_too_large");
-    let chunks = futures_stream(vec![b"{\"token\":{\"x\":\"".to_vec(), vec![b'a'; 4096], b"\"}}".to_vec()]);
+    let chunks = futures_stream(vec![
+        b"{\"token\":{\"x\":\"".to_vec(),
+        vec![b'a'; 4096],
+        b"\"}}".to_vec(),
+    ]);
     let a = Answer::of(
         s.client
             .post(s.url("/v1/scripts/rbac/run"))
@@ -118,7 +149,9 @@ async fn every_error_has_its_status_and_code() {
     a.error(413, "body_too_large");
     // Disabled endpoints are absent.
     s.post("/v1/run", &json!({})).await.error(404, "not_found");
-    s.post("/api/script-run", &json!({})).await.error(404, "not_found");
+    s.post("/api/script-run", &json!({}))
+        .await
+        .error(404, "not_found");
     let m = s.metrics().await;
     assert!(
         m.contains("claimscript_http_requests_total{route=\"/v1/scripts/{name}/run\",method=\"POST\",status=\"413\"} 2"),
@@ -138,15 +171,25 @@ use crate::Answer;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_ready_types_and_jwks() {
     let dir = Dir::new();
-    dir.write("broken.js", "const getCustomJwtClaims = async () => { return {;");
+    dir.write(
+        "broken.js",
+        "const getCustomJwtClaims = async () => { return {;",
+    );
     let s = dir
-        .start(&format!("{}\n[scripts.broken]\npath = \"broken.js\"\n", rbac_config()))
+        .start(&format!(
+            "{}\n[scripts.broken]\npath = \"broken.js\"\n",
+            rbac_config()
+        ))
         .await;
     let a = s.get("/health").await;
     assert_eq!((a.status, a.json["status"].as_str()), (200, Some("ok")));
     // A configured script that does not compile keeps the service unready,
     // and says why.
-    let message = s.get("/health/ready").await.error(503, "not_ready").to_string();
+    let message = s
+        .get("/health/ready")
+        .await
+        .error(503, "not_ready")
+        .to_string();
     assert!(message.contains("broken"), "{message}");
     let list = s.get("/v1/scripts").await;
     let broken = list.json["scripts"]
@@ -161,7 +204,11 @@ async fn health_ready_types_and_jwks() {
         .error(503, "not_loaded");
     let a = s.get("/v1/types/auth0").await;
     assert_eq!(a.status, 200);
-    assert!(a.text.contains("onExecutePostLogin"), "{}", &a.text[..200.min(a.text.len())]);
+    assert!(
+        a.text.contains("onExecutePostLogin"),
+        "{}",
+        &a.text[..200.min(a.text.len())]
+    );
     s.get("/v1/types/cobol").await.error(400, "invalid_style");
     let a = s.get("/.well-known/jwks.json").await;
     assert_eq!(a.json, json!({"keys": []}));

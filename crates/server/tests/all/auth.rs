@@ -40,7 +40,10 @@ async fn tokens_and_scopes() {
         }
         request.send()
     };
-    let message = Answer::of(run(None).await).await.error(401, "unauthorized").to_string();
+    let message = Answer::of(run(None).await)
+        .await
+        .error(401, "unauthorized")
+        .to_string();
     assert!(message.contains("Bearer"), "{message}");
     Answer::of(run(Some("Bearer nope-nope-nope")).await)
         .await
@@ -62,21 +65,36 @@ async fn tokens_and_scopes() {
             .json(&json!({"source": "const getCustomJwtClaims = async () => ({});"}))
             .send()
     };
-    let message = Answer::of(put(RUN_TOKEN).await).await.error(403, "forbidden").to_string();
+    let message = Answer::of(put(RUN_TOKEN).await)
+        .await
+        .error(403, "forbidden")
+        .to_string();
     assert!(message.contains("`admin` scope"), "{message}");
     assert_eq!(Answer::of(put(ADMIN_TOKEN).await).await.status, 201);
     // Health and metrics need a token on the API listener, not on the
     // diagnostic one.
     s.get("/metrics").await.error(401, "unauthorized");
-    let diag = format!("http://{}", s.server.diagnostic_addr().expect("diagnostic listener"));
+    let diag = format!(
+        "http://{}",
+        s.server.diagnostic_addr().expect("diagnostic listener")
+    );
     let m = Answer::of(s.client.get(format!("{diag}/metrics")).send().await).await;
     assert_eq!(m.status, 200);
-    assert!(m.text.contains("claimscript_http_requests_total"), "{}", m.text);
+    assert!(
+        m.text.contains("claimscript_http_requests_total"),
+        "{}",
+        m.text
+    );
     let h = Answer::of(s.client.get(format!("{diag}/health/ready")).send().await).await;
     assert_eq!(h.status, 200);
-    Answer::of(s.client.post(format!("{diag}/v1/scripts/rbac/run")).send().await)
-        .await
-        .error(404, "not_found");
+    Answer::of(
+        s.client
+            .post(format!("{diag}/v1/scripts/rbac/run"))
+            .send()
+            .await,
+    )
+    .await
+    .error(404, "not_found");
     // The audit record carries the decision id, the script's name and the
     // caller's token id, never the token.
     s.stop().await;
@@ -127,13 +145,41 @@ fn no_tokens_means_loopback_only() {
 fn config_errors_name_the_file_line_and_key() {
     let dir = Dir::new();
     let cases = [
-        ("listen = \"127.0.0.1:0\"\ncolour = 1\n", 2, "unknown field `colour`"),
-        ("[limits]\nmax_body_bytes = 10\n", 2, "`max_body_bytes`: must be between 1024"),
-        ("[scripts.a]\npath = \"a.js\"\nfailure_policy = \"maybe\"\n", 3, "unknown failure policy `maybe`"),
-        ("[scripts.a]\npath = \"a.js\"\nkey = \"k\"\n", 3, "no key `k` in [keys]"),
-        ("[[tokens]]\nid = \"t\"\nsha256 = \"abc\"\nscopes = [\"run\"]\n", 1, "`sha256` must be 64 hex digits"),
-        ("[[tokens]]\nid = \"t\"\nsha256 = \"abc\"\nscopes = [\"root\"]\n", 4, "unknown variant `root`"),
-        ("[scripts.\"bad/name\"]\npath = \"a.js\"\n", 1, "invalid script name"),
+        (
+            "listen = \"127.0.0.1:0\"\ncolour = 1\n",
+            2,
+            "unknown field `colour`",
+        ),
+        (
+            "[limits]\nmax_body_bytes = 10\n",
+            2,
+            "`max_body_bytes`: must be between 1024",
+        ),
+        (
+            "[scripts.a]\npath = \"a.js\"\nfailure_policy = \"maybe\"\n",
+            3,
+            "unknown failure policy `maybe`",
+        ),
+        (
+            "[scripts.a]\npath = \"a.js\"\nkey = \"k\"\n",
+            3,
+            "no key `k` in [keys]",
+        ),
+        (
+            "[[tokens]]\nid = \"t\"\nsha256 = \"abc\"\nscopes = [\"run\"]\n",
+            1,
+            "`sha256` must be 64 hex digits",
+        ),
+        (
+            "[[tokens]]\nid = \"t\"\nsha256 = \"abc\"\nscopes = [\"root\"]\n",
+            4,
+            "unknown variant `root`",
+        ),
+        (
+            "[scripts.\"bad/name\"]\npath = \"a.js\"\n",
+            1,
+            "invalid script name",
+        ),
         ("listen = \"localhost\"\n", 1, "is not an address:port"),
     ];
     for (text, line, message) in cases {
@@ -141,7 +187,10 @@ fn config_errors_name_the_file_line_and_key() {
         let e = claimscript_server::ServiceConfig::from_file(&path)
             .expect_err(text)
             .to_string();
-        assert!(e.starts_with(&format!("{}: line {line},", path.display())), "{text}: {e}");
+        assert!(
+            e.starts_with(&format!("{}: line {line},", path.display())),
+            "{text}: {e}"
+        );
         assert!(e.contains(message), "{text}: {e}");
     }
 }

@@ -29,7 +29,10 @@ async fn answer(s: &Running, script: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logto_runner_answers_in_logtos_terms() {
     let dir = Dir::new();
-    dir.write("logto-grants.toml", "timeout_ms = 300\nfuel = 5000000\n[env]\nexpose = [\"API_KEY\"]\n");
+    dir.write(
+        "logto-grants.toml",
+        "timeout_ms = 300\nfuel = 5000000\n[env]\nexpose = [\"API_KEY\"]\n",
+    );
     let s = dir
         .start("[logto_runner]\ngrants = \"logto-grants.toml\"\nmax_cached = 4\n")
         .await;
@@ -39,19 +42,46 @@ async fn logto_runner_answers_in_logtos_terms() {
         json!({"ok": true, "value": {"plan": "pro", "user": "a@b.c", "key": "k-123"}})
     );
     let cases = [
-        ("const getCustomJwtClaims = async ({ api }) => api.denyAccess('Not allowed');", "denied", "Not allowed"),
-        ("const getCustomJwtClaims = async () => { return { a: ; };", "syntax", ""),
-        ("const getCustomJwtClaims = async () => x.y;", "runtime", "x is not defined"),
-        ("const getCustomJwtClaims = async () => null.y;", "type", "TypeError"),
-        ("const getCustomJwtClaims = async () => { for (;;) {} };", "timeout", ""),
-        ("const getCustomJwtClaims = async () => { const a = []; for (;;) a.push('x'.repeat(1e6)); };", "timeout", ""),
+        (
+            "const getCustomJwtClaims = async ({ api }) => api.denyAccess('Not allowed');",
+            "denied",
+            "Not allowed",
+        ),
+        (
+            "const getCustomJwtClaims = async () => { return { a: ; };",
+            "syntax",
+            "",
+        ),
+        (
+            "const getCustomJwtClaims = async () => x.y;",
+            "runtime",
+            "x is not defined",
+        ),
+        (
+            "const getCustomJwtClaims = async () => null.y;",
+            "type",
+            "TypeError",
+        ),
+        (
+            "const getCustomJwtClaims = async () => { for (;;) {} };",
+            "timeout",
+            "",
+        ),
+        (
+            "const getCustomJwtClaims = async () => { const a = []; for (;;) a.push('x'.repeat(1e6)); };",
+            "timeout",
+            "",
+        ),
         ("const notTheEntry = 1;", "type", "getCustomJwtClaims"),
     ];
     for (script, kind, needle) in cases {
         let a = answer(&s, script).await;
         assert_eq!(a["ok"], false, "{script}: {a}");
         assert_eq!(a["kind"], kind, "{script}: {a}");
-        assert!(a["message"].as_str().unwrap_or("").contains(needle), "{script}: {a}");
+        assert!(
+            a["message"].as_str().unwrap_or("").contains(needle),
+            "{script}: {a}"
+        );
         assert!(a.get("stack").is_none(), "{script}: {a}");
     }
     // Compiled once per source.
@@ -63,6 +93,8 @@ async fn logto_runner_answers_in_logtos_terms() {
     other["entry"] = "runAction".into();
     let a = s.post("/api/script-run", &other).await;
     assert_eq!(a.json["kind"], "type");
-    s.post("/api/script-run", &json!({"script": 1})).await.error(400, "invalid_request");
+    s.post("/api/script-run", &json!({"script": 1}))
+        .await
+        .error(400, "invalid_request");
     s.stop().await;
 }

@@ -63,6 +63,12 @@ pub struct Dir {
     pub tmp: TempDir,
 }
 
+impl Default for Dir {
+    fn default() -> Self {
+        Dir::new()
+    }
+}
+
 impl Dir {
     pub fn new() -> Dir {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -195,10 +201,7 @@ pub const RBAC: &str = "examples/rbac/script.js";
 
 /// A config block serving the RBAC example as `rbac`.
 pub fn rbac_config() -> String {
-    format!(
-        "[scripts.rbac]\npath = \"{}\"\n",
-        repo_path(RBAC).display()
-    )
+    format!("[scripts.rbac]\npath = \"{}\"\n", repo_path(RBAC).display())
 }
 
 /// The value of a metric line `name{labels} value` whose text starts with

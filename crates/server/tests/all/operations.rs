@@ -27,8 +27,13 @@ where
 }
 
 async fn v(s: &Running, name: &str) -> String {
-    let a = s.post(&format!("/v1/scripts/{name}/run"), &json!({"token": {}})).await;
-    a.json["claims"]["v"].as_str().unwrap_or_default().to_string()
+    let a = s
+        .post(&format!("/v1/scripts/{name}/run"), &json!({"token": {}}))
+        .await;
+    a.json["claims"]["v"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +46,10 @@ async fn edited_files_reload_and_broken_ones_keep_the_old_version() {
     assert_eq!(v(&s, "a").await, "one");
 
     dir.write("a.js", claim("two"));
-    wait_for("the edit to be served", || async { v(&s, "a").await == "two" }).await;
+    wait_for("the edit to be served", || async {
+        v(&s, "a").await == "two"
+    })
+    .await;
 
     // Broken: the old version keeps serving; the error shows in the list,
     // the metrics and readiness stays (a version is loaded).
@@ -53,12 +61,18 @@ async fn edited_files_reload_and_broken_ones_keep_the_old_version() {
     .await;
     assert_eq!(v(&s, "a").await, "two");
     let m = s.metrics().await;
-    assert!(m.contains("claimscript_script_load_failing{script=\"a\"} 1"), "{m}");
+    assert!(
+        m.contains("claimscript_script_load_failing{script=\"a\"} 1"),
+        "{m}"
+    );
     assert_eq!(s.get("/health/ready").await.status, 200);
 
     // Fixed again; and a script added to the config file appears.
     dir.write("a.js", claim("three"));
-    wait_for("the fix to be served", || async { v(&s, "a").await == "three" }).await;
+    wait_for("the fix to be served", || async {
+        v(&s, "a").await == "three"
+    })
+    .await;
     dir.write("b.js", claim("bee"));
     dir.write(
         "claimscript.toml",
@@ -68,7 +82,10 @@ async fn edited_files_reload_and_broken_ones_keep_the_old_version() {
     // A config that does not parse keeps the one in force.
     dir.write("claimscript.toml", "listen = \"127.0.0.1:0\"\nbogus = 1\n");
     wait_for("the failed reload to count", || async {
-        metric(&s.metrics().await, "claimscript_reloads_total{result=\"failed\"}") >= 1.0
+        metric(
+            &s.metrics().await,
+            "claimscript_reloads_total{result=\"failed\"}",
+        ) >= 1.0
     })
     .await;
     assert_eq!(v(&s, "b").await, "bee");
@@ -170,7 +187,11 @@ async fn audit_file_rotates_by_size() {
         assert_eq!(v(&s, "a").await, "x");
     }
     let m = s.metrics().await;
-    assert_eq!(metric(&m, "claimscript_audit_records_total{result=\"written\"}"), 40.0, "{m}");
+    assert_eq!(
+        metric(&m, "claimscript_audit_records_total{result=\"written\"}"),
+        40.0,
+        "{m}"
+    );
     s.stop().await;
     let mut lines = 0;
     for file in ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"] {
@@ -192,9 +213,11 @@ fn self_signed(dir: &Dir, name: &str) -> Vec<u8> {
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, name);
-    params.subject_alt_names.push(rcgen::SanType::IpAddress(
-        std::net::IpAddr::from([127, 0, 0, 1]),
-    ));
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+            127, 0, 0, 1,
+        ])));
     let cert = params.self_signed(&key).expect("cert");
     dir.write("tls/cert.pem", cert.pem());
     dir.write("tls/key.pem", key.serialize_pem());
@@ -225,7 +248,7 @@ async fn tls_serves_and_reloads_its_certificate() {
         .start("watch_interval_ms = 0\n[tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\n")
         .await;
     let url = format!("https://{}/health", s.server.local_addr());
-    assert_eq!(served_cert(&url, &[first.clone()]).await, first);
+    assert_eq!(served_cert(&url, std::slice::from_ref(&first)).await, first);
     // Plain HTTP to the TLS port gets nothing useful.
     assert!(
         reqwest::get(format!("http://{}/health", s.server.local_addr()))

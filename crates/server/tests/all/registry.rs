@@ -27,14 +27,20 @@ async fn register_replace_refuse_and_remove() {
     assert_eq!(a.json["grants"], grants);
     assert_eq!(a.json["failure_policy"], "issue_without_claims");
     let first_digest = a.json["digest"].clone();
-    let run = s.post("/v1/scripts/tenant-a/run", &json!({"token": {}})).await;
+    let run = s
+        .post("/v1/scripts/tenant-a/run", &json!({"token": {}}))
+        .await;
     assert_eq!(run.json["claims"]["v"], "one", "{}", run.text);
 
     // Replace: 200, new behaviour.
-    let a = s.put("/v1/scripts/tenant-a", &json!({"source": source("two")})).await;
+    let a = s
+        .put("/v1/scripts/tenant-a", &json!({"source": source("two")}))
+        .await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_ne!(a.json["digest"], first_digest);
-    let run = s.post("/v1/scripts/tenant-a/run", &json!({"token": {}})).await;
+    let run = s
+        .post("/v1/scripts/tenant-a/run", &json!({"token": {}}))
+        .await;
     assert_eq!(run.json["claims"]["v"], "two");
 
     // A source that does not compile: 422 with kind, line and column; the
@@ -49,7 +55,9 @@ async fn register_replace_refuse_and_remove() {
     assert_eq!(a.json["error"]["kind"], "syntax");
     assert_eq!(a.json["error"]["line"], 2);
     assert!(a.json["error"]["column"].as_u64().is_some(), "{}", a.text);
-    let run = s.post("/v1/scripts/tenant-a/run", &json!({"token": {}})).await;
+    let run = s
+        .post("/v1/scripts/tenant-a/run", &json!({"token": {}}))
+        .await;
     assert_eq!(run.json["claims"]["v"], "two");
 
     // Bad grants: 422 at their line.
@@ -68,7 +76,9 @@ async fn register_replace_refuse_and_remove() {
     s.put("/v1/scripts/b", &json!({"source": source("b"), "sauce": 1}))
         .await
         .error(400, "invalid_request");
-    s.put("/v1/scripts/b", &json!({})).await.error(400, "invalid_request");
+    s.put("/v1/scripts/b", &json!({}))
+        .await
+        .error(400, "invalid_request");
     // A configured script is changed in its file, not through the API.
     s.put("/v1/scripts/rbac", &json!({"source": source("x")}))
         .await
@@ -78,7 +88,11 @@ async fn register_replace_refuse_and_remove() {
     let a = s.get("/v1/scripts/tenant-a").await;
     assert_eq!(a.status, 200);
     assert_eq!(a.json["runs"]["claims"], 3);
-    assert_eq!(a.json["audit"]["artifact"]["sha256"], a.json["digest"], "{}", a.text);
+    assert_eq!(
+        a.json["audit"]["artifact"]["sha256"], a.json["digest"],
+        "{}",
+        a.text
+    );
     assert!(a.json["audit"]["grants"].is_object(), "{}", a.text);
     let list = s.get("/v1/scripts").await;
     let names: Vec<&str> = list.json["scripts"]
@@ -128,11 +142,15 @@ async fn components_register_as_base64_or_raw_wasm() {
     .await;
     assert_eq!(a.status, 201, "{}", a.text);
     for name in ["b64", "raw"] {
-        let run = s.post(&format!("/v1/scripts/{name}/run"), &json!({"token": {}})).await;
+        let run = s
+            .post(&format!("/v1/scripts/{name}/run"), &json!({"token": {}}))
+            .await;
         assert_eq!(run.json["claims"]["v"], "wasm", "{}", run.text);
     }
     // Not a component.
-    let a = s.put("/v1/scripts/junk", &json!({"component": "AGFzbQEAAAA="})).await;
+    let a = s
+        .put("/v1/scripts/junk", &json!({"component": "AGFzbQEAAAA="}))
+        .await;
     a.error(422, "compile_error");
     s.stop().await;
 }
@@ -141,7 +159,12 @@ async fn components_register_as_base64_or_raw_wasm() {
 async fn registrations_survive_a_restart() {
     let dir = Dir::new();
     let s = dir.start("").await;
-    let a = s.put("/v1/scripts/keep", &json!({"source": source("kept"), "grants": "fuel = 30000000\n"})).await;
+    let a = s
+        .put(
+            "/v1/scripts/keep",
+            &json!({"source": source("kept"), "grants": "fuel = 30000000\n"}),
+        )
+        .await;
     assert_eq!(a.status, 201, "{}", a.text);
     let digest = a.json["digest"].clone();
     s.stop().await;
@@ -157,8 +180,16 @@ async fn registrations_survive_a_restart() {
     let run = s.post("/v1/scripts/keep/run", &json!({"token": {}})).await;
     assert_eq!(run.json["claims"]["v"], "kept", "{}", run.text);
     let m = s.metrics().await;
-    assert_eq!(metric(&m, "claimscript_compile_duration_seconds_count"), 0.0, "{m}");
-    assert_eq!(metric(&m, "claimscript_load_duration_seconds_count"), 1.0, "{m}");
+    assert_eq!(
+        metric(&m, "claimscript_compile_duration_seconds_count"),
+        0.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "claimscript_load_duration_seconds_count"),
+        1.0,
+        "{m}"
+    );
     s.stop().await;
 }
 
@@ -169,23 +200,43 @@ async fn many_scripts_load_lazily_into_a_bounded_cache() {
     let tenants = 12;
     for i in 0..tenants {
         let a = s
-            .put(&format!("/v1/scripts/t{i}"), &json!({"source": source(&format!("tenant {i}"))}))
+            .put(
+                &format!("/v1/scripts/t{i}"),
+                &json!({"source": source(&format!("tenant {i}"))}),
+            )
             .await;
         assert_eq!(a.status, 201, "{}", a.text);
     }
     // Every tenant runs its own script, twice around.
     for round in 0..2 {
         for i in 0..tenants {
-            let run = s.post(&format!("/v1/scripts/t{i}/run"), &json!({"token": {}})).await;
-            assert_eq!(run.json["claims"]["v"], format!("tenant {i}"), "round {round}: {}", run.text);
+            let run = s
+                .post(&format!("/v1/scripts/t{i}/run"), &json!({"token": {}}))
+                .await;
+            assert_eq!(
+                run.json["claims"]["v"],
+                format!("tenant {i}"),
+                "round {round}: {}",
+                run.text
+            );
         }
     }
     let m = s.metrics().await;
-    assert_eq!(metric(&m, "claimscript_scripts_registered "), tenants as f64, "{m}");
+    assert_eq!(
+        metric(&m, "claimscript_scripts_registered "),
+        tenants as f64,
+        "{m}"
+    );
     assert!(metric(&m, "claimscript_scripts_loaded ") <= 3.0, "{m}");
     // Twelve compilations at registration; every later miss was a load.
-    assert_eq!(metric(&m, "claimscript_compile_duration_seconds_count"), tenants as f64);
-    assert!(metric(&m, "claimscript_load_duration_seconds_count") >= 2.0 * (tenants as f64 - 3.0), "{m}");
+    assert_eq!(
+        metric(&m, "claimscript_compile_duration_seconds_count"),
+        tenants as f64
+    );
+    assert!(
+        metric(&m, "claimscript_load_duration_seconds_count") >= 2.0 * (tenants as f64 - 3.0),
+        "{m}"
+    );
     let list = s.get("/v1/scripts").await;
     let in_memory = list.json["scripts"]
         .as_array()
@@ -222,12 +273,18 @@ async fn run_endpoint_runs_unregistered_sources() {
     assert_eq!(a.json["error"]["line"], 2, "{}", a.text);
     // Grants errors at their line; `sign` needs the playground.
     let a = s
-        .post("/v1/run", &json!({"source": source("x"), "input": {"token": {}}, "grants": "\n\nfuel = -1\n"}))
+        .post(
+            "/v1/run",
+            &json!({"source": source("x"), "input": {"token": {}}, "grants": "\n\nfuel = -1\n"}),
+        )
         .await;
     a.error(422, "invalid_grants");
     assert_eq!(a.json["error"]["line"], 3);
-    s.post("/v1/run", &json!({"source": source("x"), "input": {"token": {}}, "sign": true}))
-        .await
-        .error(400, "signing_unavailable");
+    s.post(
+        "/v1/run",
+        &json!({"source": source("x"), "input": {"token": {}}, "sign": true}),
+    )
+    .await
+    .error(400, "signing_unavailable");
     s.stop().await;
 }

@@ -57,18 +57,30 @@ async fn token_signs_the_merged_claims_and_denials_are_403() {
     assert_eq!(payload, a.json["claims"]);
 
     // A denial: 403 with OAuth's error body.
-    let a = s.post("/v1/scripts/deny/token", &json!({"token": {}})).await;
+    let a = s
+        .post("/v1/scripts/deny/token", &json!({"token": {}}))
+        .await;
     assert_eq!(a.status, 403, "{}", a.text);
     assert_eq!(a.json["error"], "access_denied");
     assert_eq!(a.json["error_description"], "suspended account");
     // A failed script, blocked: OAuth's invalid_request naming the kind.
-    let a = s.post("/v1/scripts/fail/token", &json!({"token": {}})).await;
+    let a = s
+        .post("/v1/scripts/fail/token", &json!({"token": {}}))
+        .await;
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(a.json["error"], "invalid_request");
-    assert!(a.json["error_description"].as_str().unwrap_or("").contains("script"));
+    assert!(
+        a.json["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("script")
+    );
     // The same failure, issued without claims.
     let a = s
-        .post("/v1/scripts/lenient/token", &json!({"token": {"sub": "u1"}}))
+        .post(
+            "/v1/scripts/lenient/token",
+            &json!({"token": {"sub": "u1"}}),
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json["claims_error"]["kind"], "script");
