@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{audit, bench, compile, issue, keys, run, template, types};
+use crate::commands::{audit, bench, compile, issue, keys, run, serve, template, types};
 use crate::common::{EXIT_ERROR, EXIT_USAGE, Failure, Globals, UsageError, default_cache_dir};
 
 #[derive(Parser)]
@@ -58,6 +58,12 @@ enum Command {
     Types(types::Args),
     /// Signing keys.
     Keys(keys::Args),
+    /// Serve scripts over HTTP: run, token, registration, JWKS, health,
+    /// metrics, Logto's remote runner (see README's "Service" section).
+    Serve(serve::Args),
+    /// Start the service with the browser playground on loopback and print
+    /// its URL.
+    Playground(serve::PlaygroundArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,5 +115,7 @@ async fn dispatch(command: Command, globals: &Globals) -> Result<u8, Failure> {
         Command::Template(args) => template::run(args, globals),
         Command::Types(args) => types::run(args, globals),
         Command::Keys(args) => keys::run(args, globals),
+        Command::Serve(args) => serve::run(args, globals).await,
+        Command::Playground(args) => serve::playground(args, globals).await,
     }
 }

@@ -21,7 +21,7 @@ use crate::runtime::hex;
 use crate::script::Script;
 use crate::state::RunState;
 use crate::style::Style;
-use crate::trail::{self, AuditSink, RunFacts};
+use crate::trail::{self, AuditSink, RunFacts, RunLabels};
 
 impl Script {
     /// Run the script once on `input` under `grants`.
@@ -39,12 +39,25 @@ impl Script {
     /// it ends, as it is dropped (`error_kind` `cancelled`). A future never
     /// polled has started no run and gives no record.
     pub async fn run(&self, input: &RunInput, grants: &Grants) -> Result<RunReport, Error> {
+        self.run_labelled(input, grants, &RunLabels::default())
+            .await
+    }
+
+    /// [`Script::run`], with `labels` copied into the run's record (when
+    /// there is an audit sink): what a service knows of the request.
+    pub async fn run_labelled(
+        &self,
+        input: &RunInput,
+        grants: &Grants,
+        labels: &RunLabels,
+    ) -> Result<RunReport, Error> {
         let engine = &self.inner.engine.inner;
         let mut attempt = Attempt::new(
             engine.config.audit_sink.clone(),
             Subject::Script(self),
             input,
             grants,
+            labels,
         );
         if grants.memory_mb > engine.config.max_memory_mb {
             return Err(attempt.failed(
@@ -123,6 +136,20 @@ impl Engine {
         input: &RunInput,
         grants: &Grants,
     ) -> Result<RunReport, Error> {
+        self.run_source_labelled(source, options, input, grants, &RunLabels::default())
+            .await
+    }
+
+    /// [`Engine::run_source`], with `labels` copied into the attempt's record
+    /// (when there is an audit sink).
+    pub async fn run_source_labelled(
+        &self,
+        source: &str,
+        options: &CompileOptions,
+        input: &RunInput,
+        grants: &Grants,
+        labels: &RunLabels,
+    ) -> Result<RunReport, Error> {
         let sink = self.inner.config.audit_sink.clone();
         let subject = Subject::Source {
             sha256: if sink.is_some() {
@@ -132,12 +159,12 @@ impl Engine {
             },
             style: options.style,
         };
-        let mut attempt = Attempt::new(sink, subject, input, grants);
+        let mut attempt = Attempt::new(sink, subject, input, grants, labels);
         match self.compile_with(source, options).await {
             Ok(script) => {
                 // The run records itself.
                 attempt.disarm();
-                script.run(input, grants).await
+                script.run_labelled(input, grants, labels).await
             }
             Err(Error::Script(error)) => {
                 let kind = error.kind;
@@ -168,6 +195,7 @@ struct Attempt<'a> {
     subject: Subject<'a>,
     input: &'a RunInput,
     grants: &'a Grants,
+    labels: &'a RunLabels,
     started: Instant,
     started_at: SystemTime,
     store: Option<Store<RunState>>,
@@ -180,12 +208,14 @@ impl<'a> Attempt<'a> {
         subject: Subject<'a>,
         input: &'a RunInput,
         grants: &'a Grants,
+        labels: &'a RunLabels,
     ) -> Attempt<'a> {
         Attempt {
             sink,
             subject,
             input,
             grants,
+            labels,
             started: Instant::now(),
             started_at: SystemTime::now(),
             store: None,
@@ -274,6 +304,7 @@ impl<'a> Attempt<'a> {
             env_read: state.map_or(&empty, |s| &s.env_read),
             exposed: &|name| grants.env.allows(name),
             seen: state.and_then(|s| s.fetch.seen.as_ref()),
+            labels: self.labels,
         };
         sink.record(&trail::record(report, &facts));
     }

@@ -59,6 +59,47 @@ pub const SCRUB_MIN_CHARS: usize = 6;
 /// What a scrubbed value is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
+/// What the embedder knows about a run that the run does not: the
+/// decision's id, the name the script is registered under, and who asked.
+/// Copied into the run's [`RunRecord`] as given (they are the embedder's
+/// words, not the script's: nothing is scrubbed). Pass them with
+/// [`Script::run_labelled`](crate::Script::run_labelled) or
+/// [`Engine::run_source_labelled`](crate::Engine::run_source_labelled).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RunLabels {
+    /// The decision's id, as the caller's response carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_id: Option<String>,
+    /// The name the script is registered under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Who asked for the run: the id of the caller's credential, never the
+    /// credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+}
+
+impl RunLabels {
+    /// Set the decision id.
+    pub fn with_decision_id(mut self, id: impl Into<String>) -> Self {
+        self.decision_id = Some(id.into());
+        self
+    }
+
+    /// Set the script's registered name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Set the caller's credential id.
+    pub fn with_caller(mut self, caller: impl Into<String>) -> Self {
+        self.caller = Some(caller.into());
+        self
+    }
+}
+
 /// One run, as a security team's trail keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -66,6 +107,10 @@ pub struct RunRecord {
     /// When the run started, RFC 3339 (UTC); empty if the system clock is
     /// outside what RFC 3339 can write (before 1970, after 9999).
     pub time: String,
+    /// The embedder's labels (decision id, script name, caller), each
+    /// present only when given.
+    #[serde(flatten)]
+    pub labels: RunLabels,
     /// SHA-256 of the script's artifact; for a source that did not compile
     /// (no artifact), the source's SHA-256, as in `source`.
     pub script: String,
@@ -398,6 +443,7 @@ pub(crate) struct RunFacts<'a> {
     pub(crate) exposed: &'a dyn Fn(&str) -> bool,
     /// What the run's requests and responses carried, to scrub.
     pub(crate) seen: Option<&'a Seen>,
+    pub(crate) labels: &'a RunLabels,
 }
 
 /// The record of a run. The scrubber is built only for a record with
@@ -476,6 +522,7 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
         .collect();
     RunRecord {
         time: rfc3339(facts.started, Precision::Micros).unwrap_or_default(),
+        labels: facts.labels.clone(),
         script: facts.script.clone(),
         source: facts.source.to_string(),
         style: facts.style,

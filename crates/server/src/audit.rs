@@ -116,6 +116,46 @@ impl AuditLog {
     }
 }
 
+impl AuditLog {
+    /// A hook's record, beside its run's: what the provider's response did
+    /// to the token and the claims it left out (names, never values).
+    pub(crate) fn hook(
+        &self,
+        decision_id: &str,
+        script: &str,
+        provider: &str,
+        effect: &str,
+        dropped: &[claimscript_hooks::DroppedClaim],
+    ) {
+        let record = serde_json::json!({
+            "time": humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+            "decision_id": decision_id,
+            "name": script,
+            "hook": {
+                "provider": provider,
+                "effect": effect,
+                "dropped_claims": dropped.iter().map(|d| serde_json::json!({
+                    "name": d.name,
+                    "token": match d.token {
+                        claimscript_hooks::TokenTarget::Access => "access_token",
+                        _ => "id_token",
+                    },
+                    "reason": d.reason.as_str(),
+                })).collect::<Vec<_>>(),
+            },
+        });
+        let mut line = serde_json::to_vec(&record).unwrap_or_default();
+        line.push(b'\n');
+        match self.write(&line) {
+            Ok(()) => self.metrics.audit(true),
+            Err(e) => {
+                self.metrics.audit(false);
+                tracing::error!(target: "claimscript::audit", error = %e, decision_id, "a hook record could not be written; dropped");
+            }
+        }
+    }
+}
+
 impl AuditSink for AuditLog {
     fn record(&self, record: &RunRecord) {
         let mut line = match serde_json::to_vec(record) {

@@ -39,7 +39,7 @@ pub const DEFAULT_AUDIT_KEEP: u32 = 5;
 pub const DEFAULT_LOGTO_CACHE: usize = 1000;
 
 /// The whole service configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServiceConfig {
     /// Where the API listens.
@@ -71,6 +71,8 @@ pub struct ServiceConfig {
     pub keys: BTreeMap<String, KeyConfig>,
     /// Scripts from files, by name.
     pub scripts: BTreeMap<String, ScriptConfig>,
+    /// Provider hook bindings (`POST /hooks/{provider}/{script}`).
+    pub hooks: Vec<HookConfig>,
     /// The config file, when read from one.
     pub path: Option<PathBuf>,
 }
@@ -214,6 +216,24 @@ impl ScriptConfig {
     }
 }
 
+/// A provider hook bound to a script: `[hooks.PROVIDER.SCRIPT]`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HookConfig {
+    /// The provider's protocol.
+    pub protocol: claimscript_hooks::Protocol,
+    /// The script it runs (configured or registered).
+    pub script: String,
+    /// How the provider authenticates (secrets already read).
+    pub auth: claimscript_hooks::Auth,
+    /// What a script error does to the token.
+    pub failure_policy: claimscript::FailurePolicy,
+    /// The run's timeout: at most the provider's deadline less a margin.
+    pub timeout: Duration,
+    /// Message ids remembered against replays (Supabase).
+    pub replay_capacity: usize,
+}
+
 // ---- the TOML shape ----------------------------------------------------
 
 #[derive(Deserialize)]
@@ -238,6 +258,25 @@ struct RawConfig {
     keys: BTreeMap<String, RawKey>,
     #[serde(default)]
     scripts: BTreeMap<String, RawScript>,
+    #[serde(default)]
+    hooks: BTreeMap<String, BTreeMap<String, RawHook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHook {
+    /// The environment variable holding the secret.
+    secret_env: Option<String>,
+    /// A file holding the secret (trailing whitespace trimmed).
+    secret_file: Option<PathBuf>,
+    /// Okta: the header carrying the secret (default `authorization`);
+    /// Hydra: the header carrying the API key.
+    header: Option<String>,
+    /// Hydra: the cookie carrying the API key.
+    cookie: Option<String>,
+    failure_policy: Option<String>,
+    timeout_ms: Option<u64>,
+    replay_capacity: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -327,6 +366,7 @@ impl Default for ServiceConfig {
             logto_runner: None,
             keys: BTreeMap::new(),
             scripts: BTreeMap::new(),
+            hooks: Vec::new(),
             path: None,
         }
     }
@@ -547,6 +587,23 @@ impl ServiceConfig {
                 },
             );
         }
+        for (provider, bindings) in &raw.hooks {
+            let protocol = claimscript_hooks::Protocol::from_name(provider).ok_or_else(|| {
+                at(
+                    &format!("hooks.{provider}"),
+                    format!(
+                        "unknown provider `{provider}` (expected okta, zitadel, hydra or supabase)"
+                    ),
+                )
+            })?;
+            for (script, hook) in bindings {
+                let key = format!("hooks.{provider}.{script}");
+                check_name(script).map_err(|m| at(&key, m))?;
+                config
+                    .hooks
+                    .push(hook_config(protocol, script, hook, &resolve).map_err(|m| at(&key, m))?);
+            }
+        }
         Ok(config)
     }
 
@@ -563,6 +620,98 @@ impl ServiceConfig {
         }
         Ok(())
     }
+}
+
+fn hook_config(
+    protocol: claimscript_hooks::Protocol,
+    script: &str,
+    raw: &RawHook,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<HookConfig, String> {
+    use claimscript_hooks::{Auth, Protocol, hydra, okta, supabase, zitadel};
+    let secret = match (&raw.secret_env, &raw.secret_file) {
+        (Some(var), None) => std::env::var(var)
+            .map_err(|_| format!("the environment variable {var} (`secret_env`) is not set"))?,
+        (None, Some(file)) => {
+            let path = resolve(file);
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read `secret_file` {}: {e}", path.display()))?
+                .trim_end()
+                .to_string()
+        }
+        _ => {
+            return Err(
+                "give exactly one of `secret_env` or `secret_file` (secrets are never written in the config)"
+                    .into(),
+            );
+        }
+    };
+    let only = |what: &str, allowed: bool| {
+        if allowed {
+            Ok(())
+        } else {
+            Err(format!("`{what}` does not apply to {}", protocol.as_str()))
+        }
+    };
+    only(
+        "header",
+        raw.header.is_none() || matches!(protocol, Protocol::Okta | Protocol::Hydra),
+    )?;
+    only(
+        "cookie",
+        raw.cookie.is_none() || protocol == Protocol::Hydra,
+    )?;
+    only(
+        "replay_capacity",
+        raw.replay_capacity.is_none() || protocol == Protocol::Supabase,
+    )?;
+    let auth = match protocol {
+        Protocol::Okta => Auth::Okta(
+            okta::Auth::header(raw.header.as_deref().unwrap_or("authorization"), secret)
+                .map_err(|e| e.to_string())?,
+        ),
+        Protocol::Zitadel => Auth::Zitadel(zitadel::Auth::new(secret).map_err(|e| e.to_string())?),
+        Protocol::Hydra => Auth::Hydra(
+            match (&raw.header, &raw.cookie) {
+                (Some(header), None) => hydra::Auth::header(header, secret),
+                (None, Some(cookie)) => hydra::Auth::cookie(cookie, secret),
+                _ => return Err("Hydra: give exactly one of `header` or `cookie` (where Hydra's api_key auth puts the key)".into()),
+            }
+            .map_err(|e| e.to_string())?,
+        ),
+        Protocol::Supabase => {
+            Auth::Supabase(supabase::Auth::from_config(&secret).map_err(|e| e.to_string())?)
+        }
+        _ => return Err(format!("{} hooks are not supported", protocol.as_str())),
+    };
+    let max = claimscript_hooks::max_run_timeout(protocol);
+    let timeout = match raw.timeout_ms {
+        None => max,
+        Some(ms) if ms == 0 || Duration::from_millis(ms) > max => {
+            return Err(format!(
+                "`timeout_ms` = {ms} does not fit {}'s deadline of {} ms: use 1 to {} ms",
+                protocol.as_str(),
+                protocol.deadline().as_millis(),
+                max.as_millis()
+            ));
+        }
+        Some(ms) => Duration::from_millis(ms),
+    };
+    let failure_policy = match &raw.failure_policy {
+        None => claimscript::FailurePolicy::default(),
+        Some(p) => parse_policy(p)?,
+    };
+    Ok(HookConfig {
+        protocol,
+        script: script.to_string(),
+        auth,
+        failure_policy,
+        timeout,
+        replay_capacity: raw
+            .replay_capacity
+            .unwrap_or(claimscript_hooks::DEFAULT_REPLAY_CAPACITY)
+            .max(1),
+    })
 }
 
 /// `failure_policy` values: `block` or `issue_without_claims`.

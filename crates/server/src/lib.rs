@@ -81,6 +81,7 @@ mod audit;
 mod auth;
 pub mod config;
 mod error;
+mod hooks;
 mod logto;
 mod metrics;
 mod registry;

@@ -42,6 +42,12 @@ struct ErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HookLabels {
+    provider: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: String,
 }
@@ -74,6 +80,8 @@ struct Inner {
     queue_rejections: Counter,
     audit_records: Family<ResultLabels, Counter>,
     reloads: Family<ResultLabels, Counter>,
+    hook_requests: Family<HookLabels, Counter>,
+    hook_dropped_claims: Family<HookLabels, Counter>,
 }
 
 /// The service's metrics. Cheap to clone.
@@ -198,6 +206,18 @@ impl Metrics {
             "Config reloads by result (ok, failed)",
             reloads.clone(),
         );
+        let hook_requests = Family::<HookLabels, Counter>::default();
+        registry.register(
+            "hook_requests",
+            "Provider hook requests by provider and result: the response's effect (claims, unchanged, denied, failed_open, failed_closed) or why it was refused (unauthenticated, stale_timestamp, replayed, malformed, ...)",
+            hook_requests.clone(),
+        );
+        let hook_dropped_claims = Family::<HookLabels, Counter>::default();
+        registry.register(
+            "hook_dropped_claims",
+            "Claims a provider protects that scripts tried to set (left out of the response)",
+            hook_dropped_claims.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -219,6 +239,8 @@ impl Metrics {
                 queue_rejections,
                 audit_records,
                 reloads,
+                hook_requests,
+                hook_dropped_claims,
             }),
         }
     }
@@ -347,6 +369,29 @@ impl Metrics {
                 result: result.into(),
             })
             .inc();
+    }
+
+    pub(crate) fn hook_result(&self, provider: &str, why: &str) {
+        self.inner
+            .hook_requests
+            .get_or_create(&HookLabels {
+                provider: provider.into(),
+                result: why.into(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn hook_answered(&self, provider: &str, effect: &str, dropped: usize) {
+        self.hook_result(provider, effect);
+        if dropped > 0 {
+            self.inner
+                .hook_dropped_claims
+                .get_or_create(&HookLabels {
+                    provider: provider.into(),
+                    result: "protected".into(),
+                })
+                .inc_by(dropped as u64);
+        }
     }
 
     pub(crate) fn reload(&self, ok: bool) {

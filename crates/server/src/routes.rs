@@ -49,6 +49,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             .route("/v1/run", post(run_source))
             .route("/v1/compile", post(compile_source));
     }
+    if !config.hooks.is_empty() {
+        router = router.route("/hooks/{provider}/{script}", post(crate::hooks::hook));
+    }
     if config.logto_runner.is_some() {
         router = router.route("/api/script-run", post(crate::logto::script_run));
     }
@@ -106,7 +109,7 @@ pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     response
 }
 
-fn with_decision_id(mut response: Response, id: &str) -> Response {
+pub(crate) fn with_decision_id(mut response: Response, id: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(DECISION_ID_HEADER, value);
     }
@@ -230,6 +233,21 @@ impl App {
         &self,
         slot: &Slot,
         version: &Version,
+        input: RunInput,
+        caller: &Caller,
+        decision_id: &str,
+    ) -> Result<RunReport, ApiError> {
+        self.execute_with(slot, version, &version.grants, input, caller, decision_id)
+            .await
+    }
+
+    /// [`App::execute`] under other grants (a hook binding's shorter
+    /// timeout).
+    pub(crate) async fn execute_with(
+        &self,
+        slot: &Slot,
+        version: &Version,
+        grants: &Grants,
         mut input: RunInput,
         caller: &Caller,
         decision_id: &str,
@@ -246,7 +264,7 @@ impl App {
             labels = labels.with_caller(caller);
         }
         let report = script
-            .run_labelled(&input, &version.grants, &labels)
+            .run_labelled(&input, grants, &labels)
             .await
             .map_err(run_error)?;
         slot.counts.add(&report.outcome);

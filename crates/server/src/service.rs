@@ -1,7 +1,7 @@
 //! The service's state: the engine, the registry, keys, metrics, the audit
 //! log, and reloading.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -19,6 +19,73 @@ use crate::registry::{Code, Gate, LoadError, Origin, Registry, Version, fingerpr
 use crate::store::DataDir;
 use crate::tls::CertResolver;
 
+/// Provider hook bindings, by protocol and script name.
+#[derive(Debug, Default)]
+pub(crate) struct Hooks {
+    pub(crate) bindings: HashMap<(claimscript_hooks::Protocol, String), Arc<Binding>>,
+}
+
+/// One `[hooks.PROVIDER.SCRIPT]`, with its replay cache (Supabase's
+/// `webhook-id`s), which outlives reloads of the binding: a reload must not
+/// reopen the window for a replay.
+#[derive(Debug)]
+pub(crate) struct Binding {
+    pub(crate) config: crate::config::HookConfig,
+    pub(crate) verifier: claimscript_hooks::Verifier,
+    pub(crate) replay: Arc<Mutex<claimscript_hooks::ReplayCache>>,
+}
+
+impl Binding {
+    /// Authenticate a request over its raw body.
+    pub(crate) fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<(), claimscript_hooks::HookError> {
+        let now = SystemTime::now();
+        match &self.config.auth {
+            claimscript_hooks::Auth::Supabase(auth) => {
+                let mut replay = self
+                    .replay
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                auth.verify(headers, body, now, &mut replay)
+            }
+            _ => self
+                .verifier
+                .verify(headers, body, now, &claimscript_hooks::keys::NoKeys),
+        }
+    }
+}
+
+impl Hooks {
+    /// Bindings for `config`, keeping the replay caches of the bindings
+    /// that remain.
+    fn build(config: &ServiceConfig, old: Option<&Hooks>) -> Hooks {
+        let mut bindings = HashMap::new();
+        for hook in &config.hooks {
+            let key = (hook.protocol, hook.script.clone());
+            let replay = old
+                .and_then(|o| o.bindings.get(&key))
+                .map(|b| b.replay.clone())
+                .unwrap_or_else(|| {
+                    Arc::new(Mutex::new(claimscript_hooks::ReplayCache::new(
+                        hook.replay_capacity,
+                    )))
+                });
+            bindings.insert(
+                key,
+                Arc::new(Binding {
+                    config: hook.clone(),
+                    verifier: claimscript_hooks::Verifier::new(hook.auth.clone()),
+                    replay,
+                }),
+            );
+        }
+        Hooks { bindings }
+    }
+}
+
 /// Signing keys by name, and the JWKS of all of them.
 #[derive(Debug, Default)]
 pub(crate) struct Keys {
@@ -35,6 +102,7 @@ pub(crate) struct App {
     pub(crate) metrics: Metrics,
     pub(crate) config: RwLock<Arc<ServiceConfig>>,
     pub(crate) keys: RwLock<Arc<Keys>>,
+    pub(crate) hooks: RwLock<Arc<Hooks>>,
     /// Logto runner: compiled scripts by source digest.
     pub(crate) logto: Mutex<LruCache<[u8; 32], Script>>,
     pub(crate) audit: Option<Arc<AuditLog>>,
@@ -130,6 +198,7 @@ impl Service {
             extra_scripts: BTreeMap::new(),
             config: RwLock::new(Arc::new(config.clone())),
             keys: RwLock::new(Arc::new(keys)),
+            hooks: RwLock::new(Arc::new(Hooks::build(&config, None))),
             logto: Mutex::new(LruCache::new(
                 NonZeroUsize::new(logto_cap).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -191,6 +260,13 @@ impl App {
     pub(crate) fn config(&self) -> Arc<ServiceConfig> {
         match self.config.read() {
             Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn hooks(&self) -> Arc<Hooks> {
+        match self.hooks.read() {
+            Ok(h) => h.clone(),
             Err(p) => p.into_inner().clone(),
         }
     }
@@ -392,6 +468,10 @@ impl App {
         let merged = self.merged(&new);
         if let Ok(mut k) = self.keys.write() {
             *k = Arc::new(keys);
+        }
+        let hooks = Hooks::build(&merged, Some(&self.hooks()));
+        if let Ok(mut h) = self.hooks.write() {
+            *h = Arc::new(hooks);
         }
         if let Ok(mut c) = self.config.write() {
             *c = Arc::new(merged.clone());

@@ -7,5 +7,6 @@ pub mod compile;
 pub mod issue;
 pub mod keys;
 pub mod run;
+pub mod serve;
 pub mod template;
 pub mod types;

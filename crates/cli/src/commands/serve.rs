@@ -63,10 +63,9 @@ pub async fn run(args: Args, _globals: &Globals) -> Result<u8, Failure> {
         None => ServiceConfig::default(),
     };
     if args.config.is_none() && args.scripts.is_empty() {
-        return Err(UsageError(
-            "give --config FILE or at least one --script NAME=PATH".into(),
-        )
-        .into());
+        return Err(
+            UsageError("give --config FILE or at least one --script NAME=PATH".into()).into(),
+        );
     }
     if let Some(addr) = args.addr {
         config.listen = addr;
@@ -134,9 +133,9 @@ fn command_line_scripts(
     config: &ServiceConfig,
 ) -> Result<BTreeMap<String, ScriptConfig>, UsageError> {
     let split = |flag: &str, text: &str| -> Result<(String, PathBuf), UsageError> {
-        let (name, path) = text.split_once('=').ok_or_else(|| {
-            UsageError(format!("--{flag} {text:?}: expected NAME=PATH"))
-        })?;
+        let (name, path) = text
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--{flag} {text:?}: expected NAME=PATH")))?;
         claimscript_server::config::check_name(name)
             .map_err(|m| UsageError(format!("--{flag} {text:?}: {m}")))?;
         Ok((name.to_string(), PathBuf::from(path)))

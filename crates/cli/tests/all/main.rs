@@ -3,6 +3,7 @@
 mod audit;
 mod issue;
 mod run;
+mod serve;
 mod styles;
 mod types;
 

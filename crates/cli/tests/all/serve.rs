@@ -108,14 +108,25 @@ async fn sigterm_answers_and_audits_every_run_in_flight() {
         "claimscript.toml",
         "data_dir = \"data\"\n[scripts.slow]\npath = \"slow.js\"\n[audit]\nfile = \"audit.jsonl\"\n",
     );
-    let server = Serve::start(&["serve", "--config", &config, "--addr", "127.0.0.1:0"], &[]);
+    let server = Serve::start(
+        &["serve", "--config", &config, "--addr", "127.0.0.1:0"],
+        &[],
+    );
     let mut runs = Vec::new();
     for _ in 0..50 {
         let client = server.client.clone();
         let url = server.url("/v1/scripts/slow/run");
         runs.push(tokio::spawn(async move {
-            let r = client.post(url).json(&json!({"token": {}})).send().await.expect("request");
-            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+            let r = client
+                .post(url)
+                .json(&json!({"token": {}}))
+                .send()
+                .await
+                .expect("request");
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }));
     }
     // All 50 in flight, then SIGTERM.
@@ -133,7 +144,10 @@ async fn sigterm_answers_and_audits_every_run_in_flight() {
         if metrics.contains("claimscript_runs_in_flight 50") {
             break;
         }
-        assert!(Instant::now() < deadline, "50 runs never in flight: {metrics}");
+        assert!(
+            Instant::now() < deadline,
+            "50 runs never in flight: {metrics}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.signal("TERM");
@@ -162,9 +176,18 @@ async fn sigterm_answers_and_audits_every_run_in_flight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_uploads_leaves_the_old_or_the_new_version() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write(dir.path(), "claimscript.toml", "data_dir = \"data\"\nwatch_interval_ms = 0\n");
+    let config = write(
+        dir.path(),
+        "claimscript.toml",
+        "data_dir = \"data\"\nwatch_interval_ms = 0\n",
+    );
     let version = |v: usize| format!("const getCustomJwtClaims = async () => ({{ v: {v} }});");
-    let start = || Serve::start(&["serve", "--config", &config, "--addr", "127.0.0.1:0"], &[]);
+    let start = || {
+        Serve::start(
+            &["serve", "--config", &config, "--addr", "127.0.0.1:0"],
+            &[],
+        )
+    };
     let server = start();
     let (status, _) = send_put(&server, &version(0)).await;
     assert_eq!(status, 201);
@@ -189,7 +212,9 @@ async fn kill_9_during_uploads_leaves_the_old_or_the_new_version() {
         drop(server); // SIGKILL
         uploads.abort();
         let server = start();
-        let (status, body) = server.post("/v1/scripts/s/run", &json!({"token": {}})).await;
+        let (status, body) = server
+            .post("/v1/scripts/s/run", &json!({"token": {}}))
+            .await;
         assert_eq!(status, 200, "round {round}: {body}");
         let v = body["claims"]["v"].as_u64().expect("a version ran") as usize;
         assert!(v == highest_seen || v >= base, "round {round}: v = {v}");
@@ -217,15 +242,33 @@ async fn send_put(server: &Serve, source: &str) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_line_start_sighup_reload_and_env_tokens() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = write(dir.path(), "a.js", "const getCustomJwtClaims = async () => ({ v: 'one' });");
+    let script = write(
+        dir.path(),
+        "a.js",
+        "const getCustomJwtClaims = async () => ({ v: 'one' });",
+    );
     let data = dir.path().join("data").display().to_string();
     // No config file: one script, one line.
     let server = Serve::start(
-        &["serve", "--script", &format!("a={script}"), "--addr", "127.0.0.1:0", "--data-dir", &data],
+        &[
+            "serve",
+            "--script",
+            &format!("a={script}"),
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data,
+        ],
         &[],
     );
-    let (status, body) = server.post("/v1/scripts/a/run", &json!({"token": {}})).await;
-    assert_eq!((status, &body["claims"]["v"]), (200, &json!("one")), "{body}");
+    let (status, body) = server
+        .post("/v1/scripts/a/run", &json!({"token": {}}))
+        .await;
+    assert_eq!(
+        (status, &body["claims"]["v"]),
+        (200, &json!("one")),
+        "{body}"
+    );
     drop(server);
 
     // Tokens from the environment; SIGHUP re-reads the script.
@@ -240,16 +283,29 @@ async fn one_line_start_sighup_reload_and_env_tokens() {
         &[("CS_TEST_TOKEN", token)],
     );
     let run = |t: Option<&str>| {
-        let mut r = server.client.post(server.url("/v1/scripts/a/run")).json(&json!({"token": {}}));
+        let mut r = server
+            .client
+            .post(server.url("/v1/scripts/a/run"))
+            .json(&json!({"token": {}}));
         if let Some(t) = t {
             r = r.bearer_auth(t);
         }
         r.send()
     };
     assert_eq!(run(None).await.expect("run").status(), 401);
-    write(dir.path(), "a.js", "const getCustomJwtClaims = async () => ({ v: 'two' });");
-    let v = |r: reqwest::Response| async move { r.json::<Value>().await.expect("json")["claims"]["v"].clone() };
-    assert_eq!(v(run(Some(token)).await.expect("run")).await, "one", "no watching: unchanged until SIGHUP");
+    write(
+        dir.path(),
+        "a.js",
+        "const getCustomJwtClaims = async () => ({ v: 'two' });",
+    );
+    let v = |r: reqwest::Response| async move {
+        r.json::<Value>().await.expect("json")["claims"]["v"].clone()
+    };
+    assert_eq!(
+        v(run(Some(token)).await.expect("run")).await,
+        "one",
+        "no watching: unchanged until SIGHUP"
+    );
     server.signal("HUP");
     let deadline = Instant::now() + Duration::from_secs(10);
     while v(run(Some(token)).await.expect("run")).await != "two" {
@@ -265,26 +321,70 @@ fn start_up_refusals_are_usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rbac = format!("rbac={}", repo_path("examples/rbac/script.js").display());
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["serve".into()], "give --config FILE or at least one --script NAME=PATH"),
         (
-            vec!["serve".into(), "--script".into(), rbac.clone(), "--addr".into(), "0.0.0.0:0".into()],
+            vec!["serve".into()],
+            "give --config FILE or at least one --script NAME=PATH",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--script".into(),
+                rbac.clone(),
+                "--addr".into(),
+                "0.0.0.0:0".into(),
+            ],
             "without authentication",
         ),
-        (vec!["serve".into(), "--script".into(), "rbac".into()], "expected NAME=PATH"),
-        (vec!["serve".into(), "--script".into(), "a=/nonexistent.js".into()], "is not a file"),
         (
-            vec!["serve".into(), "--script".into(), rbac.clone(), "--grants".into(), "other=x.toml".into()],
+            vec!["serve".into(), "--script".into(), "rbac".into()],
+            "expected NAME=PATH",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--script".into(),
+                "a=/nonexistent.js".into(),
+            ],
+            "is not a file",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--script".into(),
+                rbac.clone(),
+                "--grants".into(),
+                "other=x.toml".into(),
+            ],
             "no --script named \"other\"",
         ),
         (
-            vec!["serve".into(), "--config".into(), write(dir.path(), "bad.toml", "[limits]\nqueue_timeout_ms = 99999999\n")],
+            vec![
+                "serve".into(),
+                "--config".into(),
+                write(
+                    dir.path(),
+                    "bad.toml",
+                    "[limits]\nqueue_timeout_ms = 99999999\n",
+                ),
+            ],
             "bad.toml: line 2, column 1: `queue_timeout_ms`: must be at most 60000",
         ),
         (
-            vec!["serve".into(), "--config".into(), write(dir.path(), "env.toml", "[[tokens]]\nid = \"x\"\nenv = \"CS_UNSET_VARIABLE\"\nscopes = [\"run\"]\n")],
+            vec![
+                "serve".into(),
+                "--config".into(),
+                write(
+                    dir.path(),
+                    "env.toml",
+                    "[[tokens]]\nid = \"x\"\nenv = \"CS_UNSET_VARIABLE\"\nscopes = [\"run\"]\n",
+                ),
+            ],
             "the environment variable CS_UNSET_VARIABLE is not set",
         ),
-        (vec!["playground".into(), "--addr".into(), "0.0.0.0:0".into()], "without authentication"),
+        (
+            vec!["playground".into(), "--addr".into(), "0.0.0.0:0".into()],
+            "without authentication",
+        ),
     ];
     for (args, message) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -310,7 +410,12 @@ async fn playground_prints_its_url_and_serves_the_page() {
         .await
         .expect("page");
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap_or("").starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
     let (status, body) = server
         .post(
             "/v1/run",

@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod hooks;
 mod logto;
 mod operations;
 mod registry;
