@@ -229,7 +229,8 @@ fn auth0_event(input: &RunInput) -> Map<String, Value> {
             "transaction",
             Some(json!({ "requested_scopes": scopes(input) })),
         )
-        .set("request", Some(Value::Object(request.unwrap_or_default())));
+        .set("request", Some(Value::Object(request.unwrap_or_default())))
+        .set("hook", hook(input));
     if input.kind == TokenKind::ClientCredentials {
         return event
             .set(
@@ -325,6 +326,13 @@ fn auth0_event(input: &RunInput) -> Map<String, Value> {
         .done()
 }
 
+/// The provider hook's request (`context.hook`: `{provider, payload}`),
+/// when the run comes from a provider hook of the service: Auth0 scripts
+/// read it as `event.hook`, LoginRadius scripts as `lrObject.Hook`.
+fn hook(input: &RunInput) -> Option<Value> {
+    path(input.context.as_ref(), &["hook"]).cloned()
+}
+
 /// LoginRadius's `lrObject`: the user's profile.
 fn lr_object(input: &RunInput) -> Map<String, Value> {
     let user = user(input);
@@ -347,6 +355,7 @@ fn lr_object(input: &RunInput) -> Map<String, Value> {
             .done()
     });
     Fields::default()
+        .set("Hook", hook(input))
         .set("Uid", field("id"))
         .set("ID", field("id"))
         .set("UserName", field("username"))

@@ -128,6 +128,8 @@ interface PostLoginEvent {
   transaction: Auth0Transaction;
   /** The HTTP request (`{}` when the embedder passes none). */
   request: Auth0Request;
+  /** The provider's hook request, when a provider hook runs the script (a Claimscript addition). */
+  hook?: ProviderHook;
   /** The user signing in. */
   user: Auth0User;
   /** The user's roles. */
@@ -175,6 +177,8 @@ interface CredentialsExchangeEvent {
   transaction: Auth0Transaction;
   /** The HTTP request (`{}` when the embedder passes none). */
   request: Auth0Request;
+  /** The provider's hook request, when a provider hook runs the script (a Claimscript addition). */
+  hook?: ProviderHook;
   /** The access token being issued. */
   accessToken: {
     /** The token's scopes. */

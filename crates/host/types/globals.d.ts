@@ -741,3 +741,18 @@ interface Axios {
   /** The settings every request of this instance starts from. */
   defaults: AxiosRequestConfig;
 }
+
+/**
+ * The provider's own hook request, when `claimscript serve` runs the script
+ * for a provider's token hook (`POST /hooks/{provider}/{script}`): Logto
+ * scripts read it as `context.hook`, Auth0 scripts as `event.hook`,
+ * LoginRadius scripts as `lrObject.Hook`. The usual fields are already
+ * mapped into the input (README, "Use with Okta, ZITADEL, Ory Hydra and
+ * Supabase"); this is the rest. Absent outside provider hooks.
+ */
+interface ProviderHook {
+  /** Which provider called. */
+  provider: 'okta' | 'zitadel' | 'hydra' | 'supabase';
+  /** The request body as the provider sent it. */
+  payload: Record<string, any>;
+}

@@ -87,6 +87,8 @@ interface LrObject {
   ClientId?: string;
   /** The HTTP request, when the embedder passes one. */
   Request?: LrRequest;
+  /** The provider's hook request, when a provider hook runs the script (a Claimscript addition). */
+  Hook?: ProviderHook;
 }
 
 /** `hook`: sets the tokens' claims or refuses the login. */

@@ -559,6 +559,8 @@ interface AccessTokenContext {
   organization?: CustomJwtOrganizationContext;
   /** The token request, when the embedder passes it (a Claimscript addition). */
   request?: CustomJwtRequestContext;
+  /** The provider's hook request, when a provider hook runs the script (a Claimscript addition). */
+  hook?: ProviderHook;
 }
 
 /**
@@ -571,6 +573,8 @@ interface ClientCredentialsContext {
   application: CustomJwtApplicationContext;
   /** The token request, when the embedder passes it (a Claimscript addition). */
   request?: CustomJwtRequestContext;
+  /** The provider's hook request, when a provider hook runs the script (a Claimscript addition). */
+  hook?: ProviderHook;
   /** Absent: a machine-to-machine token has no user. */
   user?: undefined;
   /** Absent for a machine-to-machine token. */

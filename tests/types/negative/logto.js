@@ -12,3 +12,8 @@ const signedInWith = (record) => {
   if (record.type === 'Password') return record.identifier.valeu;
   return undefined;
 };
+
+// Deliberately wrong as well: a provider hook comes from one of four
+// providers, and Auth0 is not one of them.
+/** @param {ProviderHook} hook */
+const fromAuth0 = (hook) => hook.provider === 'auth0';

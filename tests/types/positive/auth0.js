@@ -20,4 +20,6 @@ exports.onExecutePostLogin = async (event, api) => {
 exports.onExecuteCredentialsExchange = async (event, api) => {
   if (!event.accessToken.scope.includes('read')) api.access.deny('invalid_scope', 'read needed');
   api.accessToken.setCustomClaim('tier', event.client.metadata.tier);
+  // A provider hook's own request (claimscript serve).
+  if (event.hook?.provider === 'okta') api.accessToken.setCustomClaim('okta_event', event.hook.payload.eventId);
 };

@@ -2,6 +2,8 @@
 // token kinds, as a script handling both would use them.
 /** @type {GetCustomJwtClaims} */
 const getCustomJwtClaims = async ({ token, context, environmentVariables, api }) => {
+  // A provider hook's own request (claimscript serve): the provider is one of four.
+  if (context?.hook?.provider === 'zitadel') console.log(context.hook.payload.function);
   console.log('kind', token.kind, token.aud);
   console.trace({ a: 1 });
   if (token.kind === 'AccessToken') {

@@ -25,6 +25,7 @@ const STYLES: [(&str, &[&str], &[&str]); 3] = [
             "logto.js(4,32): error TS2551: Property 'rolez' does not exist",
             "logto.js(11,54): error TS2551: Property 'enterpriseUserinfo' does not exist",
             "logto.js(12,60): error TS2551: Property 'valeu' does not exist on type 'PasswordVerificationIdentifier'",
+            "logto.js(19,29): error TS2367: This comparison appears to be unintentional",
         ],
     ),
     (

@@ -240,7 +240,13 @@ async fn each_providers_sample_is_answered_in_its_format() {
 }
 
 /// Path, headers, body, the status and the error code expected.
-type Case = (&'static str, Vec<(&'static str, String)>, Vec<u8>, u16, &'static str);
+type Case = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_run_nothing() {
@@ -404,4 +410,42 @@ async fn failure_policies_and_deadlines() {
         .expect_err("refused")
         .to_string();
     assert!(e.contains("unknown field `secret`"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_style_sees_the_providers_request() {
+    let dir = Dir::new();
+    dir.write(
+        "auth0.js",
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('via', event.hook.provider + ':' + event.hook.payload.authentication_method); };",
+    );
+    dir.write(
+        "lr.js",
+        "module.exports.execute = async (lrObject, hook) => { hook.accessToken.setCustomClaim('via', lrObject.Hook.provider + ':' + lrObject.Hook.payload.claims.aal); };",
+    );
+    dir.write("secret", format!("{SUPABASE_SECRET}\n"));
+    let s = dir
+        .start(
+            "[scripts.auth0]\npath = \"auth0.js\"\n[scripts.lr]\npath = \"lr.js\"\n\
+             [hooks.supabase.auth0]\nsecret_file = \"secret\"\n[hooks.supabase.lr]\nsecret_file = \"secret\"\n",
+        )
+        .await;
+    let body = fixture("supabase-custom-access-token.json");
+    let a = send(
+        &s,
+        "/hooks/supabase/auth0",
+        &supabase_headers("a0", now(), &body),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(a.json["claims"]["via"], "supabase:anonymous", "{}", a.text);
+    let a = send(
+        &s,
+        "/hooks/supabase/lr",
+        &supabase_headers("lr0", now(), &body),
+        body,
+    )
+    .await;
+    assert_eq!(a.json["claims"]["via"], "supabase:aal1", "{}", a.text);
+    s.stop().await;
 }
