@@ -3,7 +3,7 @@ CARGO ?= cargo
 RUNTIME_DIR := crates/host/runtime
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
-.PHONY: build test test-deps lint fmt guest guest-check example bench bench-deps clean
+.PHONY: build test test-deps lint fmt guest guest-check example bench bench-deps playground playground-check clean
 
 build:
 	$(CARGO) build --release -p claimscript-cli
@@ -13,8 +13,9 @@ example: build
 	./target/release/claimscript run examples/rbac/script.js --input examples/rbac/input.json
 
 # The issuance tests verify tokens with PyJWT (an implementation independent
-# of ours), and the declaration tests type-check scripts with the pinned tsc
-# (Node.js and npm needed); install both first.
+# of ours), the declaration tests type-check scripts with the pinned tsc
+# (Node.js and npm needed), and the playground's tests drive Debian's
+# Chromium (installed by playground/run-tests.sh when missing, as root).
 test-deps:
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
 	cd tests/types && npm ci --no-audit --no-fund --loglevel=error
@@ -22,6 +23,16 @@ test-deps:
 test: test-deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	SCREENSHOT=$${SCREENSHOT:-none} bash playground/run-tests.sh
+
+# The playground's bundle is committed; fail when it is not a fresh build of
+# playground/ (as guest-check does for the runtime).
+playground-check:
+	bash playground/check-fresh.sh
+
+# Rebuild the playground's bundle (crates/server/playground/dist/).
+playground:
+	cd playground && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 lint:
 	$(CARGO) fmt --all --check
