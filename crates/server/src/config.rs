@@ -232,6 +232,9 @@ pub struct HookConfig {
     pub timeout: Duration,
     /// Message ids remembered against replays (Supabase).
     pub replay_capacity: usize,
+    /// Okta bearer tokens: the shortest time between two fetches of the
+    /// JWK set.
+    pub jwks_min_refresh: Duration,
 }
 
 // ---- the TOML shape ----------------------------------------------------
@@ -277,6 +280,19 @@ struct RawHook {
     failure_policy: Option<String>,
     timeout_ms: Option<u64>,
     replay_capacity: Option<usize>,
+    /// Okta: OAuth 2.0 bearer JWTs.
+    bearer: Option<RawBearer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBearer {
+    issuer: String,
+    audience: String,
+    jwks_url: String,
+    algorithms: Option<Vec<String>>,
+    /// The shortest time between two JWKS fetches (default 30000).
+    min_refresh_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -630,15 +646,20 @@ fn hook_config(
 ) -> Result<HookConfig, String> {
     use claimscript_hooks::{Auth, Protocol, hydra, okta, supabase, zitadel};
     let secret = match (&raw.secret_env, &raw.secret_file) {
-        (Some(var), None) => std::env::var(var)
-            .map_err(|_| format!("the environment variable {var} (`secret_env`) is not set"))?,
+        (Some(var), None) => Some(
+            std::env::var(var)
+                .map_err(|_| format!("the environment variable {var} (`secret_env`) is not set"))?,
+        ),
         (None, Some(file)) => {
             let path = resolve(file);
-            std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read `secret_file` {}: {e}", path.display()))?
-                .trim_end()
-                .to_string()
+            Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read `secret_file` {}: {e}", path.display()))?
+                    .trim_end()
+                    .to_string(),
+            )
         }
+        (None, None) if raw.bearer.is_some() => None,
         _ => {
             return Err(
                 "give exactly one of `secret_env` or `secret_file` (secrets are never written in the config)"
@@ -665,22 +686,38 @@ fn hook_config(
         "replay_capacity",
         raw.replay_capacity.is_none() || protocol == Protocol::Supabase,
     )?;
+    only("bearer", raw.bearer.is_none() || protocol == Protocol::Okta)?;
+    let bearer = raw.bearer.as_ref().map(bearer_config).transpose()?;
+    let required = |secret: Option<String>| {
+        secret.ok_or_else(|| "give `secret_env` or `secret_file`".to_string())
+    };
     let auth = match protocol {
-        Protocol::Okta => Auth::Okta(
-            okta::Auth::header(raw.header.as_deref().unwrap_or("authorization"), secret)
-                .map_err(|e| e.to_string())?,
-        ),
-        Protocol::Zitadel => Auth::Zitadel(zitadel::Auth::new(secret).map_err(|e| e.to_string())?),
+        Protocol::Okta => Auth::Okta(match (secret, bearer) {
+            (Some(secret), None) => {
+                okta::Auth::header(raw.header.as_deref().unwrap_or("authorization"), secret)
+                    .map_err(|e| e.to_string())?
+            }
+            (Some(secret), Some(bearer)) => {
+                okta::Auth::header(raw.header.as_deref().unwrap_or("authorization"), secret)
+                    .and_then(|a| a.with_bearer(bearer))
+                    .map_err(|e| e.to_string())?
+            }
+            (None, Some(bearer)) => okta::Auth::bearer(bearer),
+            (None, None) => return Err("give a secret or a `bearer` table".into()),
+        }),
+        Protocol::Zitadel => {
+            Auth::Zitadel(zitadel::Auth::new(required(secret)?).map_err(|e| e.to_string())?)
+        }
         Protocol::Hydra => Auth::Hydra(
             match (&raw.header, &raw.cookie) {
-                (Some(header), None) => hydra::Auth::header(header, secret),
-                (None, Some(cookie)) => hydra::Auth::cookie(cookie, secret),
+                (Some(header), None) => hydra::Auth::header(header, required(secret)?),
+                (None, Some(cookie)) => hydra::Auth::cookie(cookie, required(secret)?),
                 _ => return Err("Hydra: give exactly one of `header` or `cookie` (where Hydra's api_key auth puts the key)".into()),
             }
             .map_err(|e| e.to_string())?,
         ),
         Protocol::Supabase => {
-            Auth::Supabase(supabase::Auth::from_config(&secret).map_err(|e| e.to_string())?)
+            Auth::Supabase(supabase::Auth::from_config(&required(secret)?).map_err(|e| e.to_string())?)
         }
         _ => return Err(format!("{} hooks are not supported", protocol.as_str())),
     };
@@ -707,11 +744,57 @@ fn hook_config(
         auth,
         failure_policy,
         timeout,
+        jwks_min_refresh: Duration::from_millis(
+            raw.bearer
+                .as_ref()
+                .and_then(|b| b.min_refresh_ms)
+                .unwrap_or(crate::jwks::DEFAULT_JWKS_MIN_REFRESH_MS),
+        ),
         replay_capacity: raw
             .replay_capacity
             .unwrap_or(claimscript_hooks::DEFAULT_REPLAY_CAPACITY)
             .max(1),
     })
+}
+
+fn bearer_config(raw: &RawBearer) -> Result<claimscript_hooks::keys::BearerConfig, String> {
+    let url = url::Url::parse(&raw.jwks_url)
+        .map_err(|e| format!("`bearer.jwks_url` {:?}: {e}", raw.jwks_url))?;
+    if !matches!(url.scheme(), "https" | "http")
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(format!(
+            "`bearer.jwks_url` {:?} must be an http(s) URL without credentials",
+            raw.jwks_url
+        ));
+    }
+    let mut config = claimscript_hooks::keys::BearerConfig::new(
+        raw.issuer.clone(),
+        raw.audience.clone(),
+        raw.jwks_url.clone(),
+    );
+    if let Some(names) = &raw.algorithms {
+        let algorithms = names
+            .iter()
+            .map(|n| match n.as_str() {
+                "RS256" => Ok(jsonwebtoken::Algorithm::RS256),
+                "RS384" => Ok(jsonwebtoken::Algorithm::RS384),
+                "RS512" => Ok(jsonwebtoken::Algorithm::RS512),
+                "ES256" => Ok(jsonwebtoken::Algorithm::ES256),
+                "ES384" => Ok(jsonwebtoken::Algorithm::ES384),
+                "EdDSA" => Ok(jsonwebtoken::Algorithm::EdDSA),
+                other => Err(format!(
+                    "`bearer.algorithms`: {other:?} is not one of RS256, RS384, RS512, ES256, ES384, EdDSA"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if algorithms.is_empty() {
+            return Err("`bearer.algorithms` is empty".into());
+        }
+        config = config.with_algorithms(algorithms);
+    }
+    Ok(config)
 }
 
 /// `failure_policy` values: `block` or `issue_without_claims`.

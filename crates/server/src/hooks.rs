@@ -44,7 +44,23 @@ pub(crate) async fn hook(
         tracing::warn!(provider = protocol.as_str(), script = %script, error = %e, "hook request refused");
         ApiError::new(e.status(), e.kind(), e.to_string())
     };
-    binding.verify(&headers, &body).map_err(refuse)?;
+    match &binding.jwks {
+        None => binding
+            .verify(&headers, &body, &claimscript_hooks::keys::NoKeys)
+            .map_err(refuse)?,
+        Some(cache) => {
+            let name = format!("{provider}/{script}");
+            let keys = cache.keys(&app, &name, false).await?;
+            match binding.verify(&headers, &body, &keys) {
+                // A key the set does not have yet: fetch it once more.
+                Err(HookError::UnknownKey { .. }) => {
+                    let keys = cache.keys(&app, &name, true).await?;
+                    binding.verify(&headers, &body, &keys).map_err(refuse)?;
+                }
+                other => other.map_err(refuse)?,
+            }
+        }
+    }
     let request = claimscript_hooks::parse(protocol, &body).map_err(refuse)?;
     let (slot, version) = app.registry.version(&script)?;
     let grants = version.grants.clone().with_timeout_ms(

@@ -82,6 +82,7 @@ mod auth;
 pub mod config;
 mod error;
 mod hooks;
+mod jwks;
 mod logto;
 mod metrics;
 mod registry;

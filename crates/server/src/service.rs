@@ -33,6 +33,8 @@ pub(crate) struct Binding {
     pub(crate) config: crate::config::HookConfig,
     pub(crate) verifier: claimscript_hooks::Verifier,
     pub(crate) replay: Arc<Mutex<claimscript_hooks::ReplayCache>>,
+    /// Okta bearer tokens' keys, when the binding has a `[bearer]`.
+    pub(crate) jwks: Option<crate::jwks::JwksCache>,
 }
 
 impl Binding {
@@ -41,6 +43,7 @@ impl Binding {
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
+        keys: &dyn claimscript_hooks::keys::KeySource,
     ) -> Result<(), claimscript_hooks::HookError> {
         let now = SystemTime::now();
         match &self.config.auth {
@@ -51,9 +54,7 @@ impl Binding {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 auth.verify(headers, body, now, &mut replay)
             }
-            _ => self
-                .verifier
-                .verify(headers, body, now, &claimscript_hooks::keys::NoKeys),
+            _ => self.verifier.verify(headers, body, now, keys),
         }
     }
 }
@@ -73,12 +74,26 @@ impl Hooks {
                         hook.replay_capacity,
                     )))
                 });
+            let verifier = claimscript_hooks::Verifier::new(hook.auth.clone());
+            let jwks = match verifier.bearer_config() {
+                None => None,
+                Some(bearer) => {
+                    match crate::jwks::JwksCache::new(&bearer.jwks_url, hook.jwks_min_refresh) {
+                        Ok(cache) => Some(cache),
+                        Err(e) => {
+                            tracing::error!(script = %hook.script, "the binding's jwks_url is unusable: {e}");
+                            None
+                        }
+                    }
+                }
+            };
             bindings.insert(
                 key,
                 Arc::new(Binding {
                     config: hook.clone(),
-                    verifier: claimscript_hooks::Verifier::new(hook.auth.clone()),
+                    verifier,
                     replay,
+                    jwks,
                 }),
             );
         }

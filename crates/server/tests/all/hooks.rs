@@ -449,3 +449,122 @@ async fn every_style_sees_the_providers_request() {
     assert_eq!(a.json["claims"]["via"], "supabase:aal1", "{}", a.text);
     s.stop().await;
 }
+
+/// A loopback server answering every request with `body` (JSON), counting
+/// the requests.
+async fn jwks_server(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (port, count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_bearer_tokens_are_verified_against_a_jwks_fetched_through_the_egress_policy() {
+    use claimscript_issuer::SigningAlgorithm;
+    let pair = claimscript_issuer::generate_key(SigningAlgorithm::ES256).expect("key");
+    let jwks =
+        claimscript_issuer::jwks_from_pem(pair.public_pem.as_bytes(), Some("k1")).expect("jwks");
+    let (port, fetches) = jwks_server(jwks.to_string()).await;
+    let dir = Dir::new();
+    dir.write("hook.js", SCRIPT);
+    let s = dir
+        .start(&format!(
+            "[audit]\nfile = \"audit.jsonl\"\n[scripts.hook]\npath = \"hook.js\"\n\
+             [hooks.okta.hook]\nbearer = {{ issuer = \"https://okta.test/oauth2/default\", audience = \"api://claimscript\", \
+             jwks_url = \"http://127.0.0.1:{port}/oauth2/default/v1/keys\", algorithms = [\"ES256\"], min_refresh_ms = 300 }}\n"
+        ))
+        .await;
+    let token = |kid: &str, aud: &str, exp_in: i64| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(kid.to_string());
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(pair.private_pem.as_bytes()).expect("pem");
+        let claims = json!({"iss": "https://okta.test/oauth2/default", "aud": aud, "iat": now(), "exp": now() + exp_in});
+        jsonwebtoken::encode(&header, &claims, &key).expect("sign")
+    };
+    let body = fixture("okta-token-transform.json");
+    let call = |bearer: String| {
+        let body = body.clone();
+        let s = &s;
+        async move {
+            send(
+                s,
+                "/hooks/okta/hook",
+                &[("authorization", format!("Bearer {bearer}"))],
+                body,
+            )
+            .await
+        }
+    };
+    let a = call(token("k1", "api://claimscript", 300)).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(a.text.contains("com.okta.access.patch"), "{}", a.text);
+    let a = call(token("k1", "api://claimscript", 300)).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the JWK set is cached"
+    );
+    // Wrong audience, expired, no token: refused, nothing run.
+    call(token("k1", "api://other", 300))
+        .await
+        .error(401, "unauthenticated");
+    call(token("k1", "api://claimscript", -600))
+        .await
+        .error(401, "unauthenticated");
+    send(&s, "/hooks/okta/hook", &[], body.clone())
+        .await
+        .error(401, "missing_header");
+    // An unknown key id: the set is fetched again (once), then refused.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    call(token("k2", "api://claimscript", 300))
+        .await
+        .error(401, "unknown_key");
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one refetch for an unknown kid"
+    );
+    call(token("k3", "api://claimscript", 300))
+        .await
+        .error(401, "unknown_key");
+    assert_eq!(
+        fetches.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "refetches are rate-limited"
+    );
+    s.stop().await;
+    // The fetch went through the engine: the trail has the JWKS run and its
+    // fetch to the granted origin.
+    let log = std::fs::read_to_string(dir.path("audit.jsonl")).expect("audit");
+    let jwks_run: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|r| r["name"] == "(jwks for okta/hook)")
+        .expect("the JWKS fetch's run record");
+    assert_eq!(
+        jwks_run["fetches"][0]["url"],
+        format!("http://127.0.0.1:{port}/oauth2/default/v1/keys")
+    );
+    assert_eq!(jwks_run["fetches"][0]["status"], 200);
+}
