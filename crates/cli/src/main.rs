@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{audit, bench, compile, issue, keys, run, serve, template, types};
+use crate::commands::{
+    audit, bench, compile, issue, keys, pull, push, run, serve, sign, template, types, verify,
+};
 use crate::common::{EXIT_ERROR, EXIT_USAGE, Failure, Globals, UsageError, default_cache_dir};
 
 #[derive(Parser)]
@@ -64,6 +66,18 @@ enum Command {
     /// Start the service with the browser playground on loopback and print
     /// its URL.
     Playground(serve::PlaygroundArgs),
+    /// Push a compiled script (and its grants) to an OCI registry as a Wasm
+    /// OCI artifact; print the reference pinned to its digest.
+    Push(push::Args),
+    /// Pull a script (and its grants) from an OCI registry, every blob
+    /// checked against its digest; print the pinned reference.
+    Pull(pull::Args),
+    /// Sign an artifact's manifest digest (cosign's format, stored under
+    /// the sha256-<hex>.sig tag).
+    Sign(sign::Args),
+    /// Verify an artifact's signature: exit 0 if one of the keys signed
+    /// its manifest digest, 1 with the reason otherwise.
+    Verify(verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -117,5 +131,9 @@ async fn dispatch(command: Command, globals: &Globals) -> Result<u8, Failure> {
         Command::Keys(args) => keys::run(args, globals),
         Command::Serve(args) => serve::run(args, globals).await,
         Command::Playground(args) => serve::playground(args, globals).await,
+        Command::Push(args) => push::run(args, globals).await,
+        Command::Pull(args) => pull::run(args, globals).await,
+        Command::Sign(args) => sign::run(args, globals).await,
+        Command::Verify(args) => verify::run(args, globals).await,
     }
 }

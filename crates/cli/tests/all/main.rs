@@ -2,6 +2,7 @@
 
 mod audit;
 mod issue;
+mod oci;
 mod run;
 mod serve;
 mod styles;
