@@ -182,12 +182,15 @@ pub struct KeyConfig {
     pub kid: String,
 }
 
-/// A script from a file.
+/// A script from the config: a file, or an artifact in an OCI registry.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ScriptConfig {
-    /// `.js` source or a compiled `.wasm` component.
+    /// `.js` source or a compiled `.wasm` component; empty for an OCI
+    /// script.
     pub path: PathBuf,
+    /// The artifact in a registry, instead of a file.
+    pub oci: Option<OciSource>,
     /// The style of a `.js` script; detected when absent.
     pub style: Option<claimscript::Style>,
     /// The grants file; defaults apply without one.
@@ -201,12 +204,34 @@ pub struct ScriptConfig {
     pub key: Option<String>,
 }
 
+/// A script pulled from an OCI registry (`oci = "oci://host/repo:tag"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OciSource {
+    /// `host[:port]/repository[:tag][@sha256:...]` (the `oci://` prefix
+    /// removed).
+    pub reference: String,
+    /// Public keys (PEM files) one of which must have signed the manifest.
+    pub verify_keys: Vec<PathBuf>,
+    /// Run unsigned artifacts (only when no key is given; never the default).
+    pub allow_unsigned: bool,
+    /// How often a tag is resolved again; `None` for a digest-pinned
+    /// reference.
+    pub poll_interval: Option<Duration>,
+    /// Plain HTTP, for a registry on loopback only.
+    pub plain_http: bool,
+}
+
+/// Default interval at which an OCI tag is resolved again.
+pub const DEFAULT_OCI_POLL_MS: u64 = 30_000;
+
 impl ScriptConfig {
     /// A script from `path` with the defaults: style detected, default
     /// grants, [`claimscript::FailurePolicy::Block`], no environment, no key.
     pub fn new(path: impl Into<PathBuf>) -> ScriptConfig {
         ScriptConfig {
             path: path.into(),
+            oci: None,
             style: None,
             grants: None,
             failure_policy: claimscript::FailurePolicy::default(),
@@ -351,7 +376,15 @@ struct RawKey {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScript {
-    path: PathBuf,
+    path: Option<PathBuf>,
+    oci: Option<String>,
+    #[serde(default)]
+    verify_keys: Vec<PathBuf>,
+    #[serde(default)]
+    allow_unsigned: bool,
+    poll_interval_ms: Option<u64>,
+    #[serde(default)]
+    plain_http: bool,
     style: Option<String>,
     grants: Option<PathBuf>,
     failure_policy: Option<String>,
@@ -591,10 +624,82 @@ impl ServiceConfig {
                     format!("no key `{key}` in [keys]"),
                 ));
             }
+            let key_at = |field: &str| format!("scripts.{name}.{field}");
+            let (path, oci) = match (&script.path, &script.oci) {
+                (Some(path), None) => {
+                    if !script.verify_keys.is_empty()
+                        || script.allow_unsigned
+                        || script.poll_interval_ms.is_some()
+                        || script.plain_http
+                    {
+                        return Err(at(
+                            &format!("scripts.{name}"),
+                            "verify_keys, allow_unsigned, poll_interval_ms and plain_http apply to `oci` scripts only".into(),
+                        ));
+                    }
+                    (resolve(path), None)
+                }
+                (None, Some(reference)) => {
+                    let text = reference.strip_prefix("oci://").unwrap_or(reference);
+                    let parsed = claimscript_oci::Reference::parse(text)
+                        .map_err(|e| at(&key_at("oci"), e.to_string()))?;
+                    if script.verify_keys.is_empty() && !script.allow_unsigned {
+                        return Err(at(
+                            &key_at("oci"),
+                            "give `verify_keys` (public keys one of which must have signed the artifact), or `allow_unsigned = true` to run unsigned artifacts".into(),
+                        ));
+                    }
+                    if !script.verify_keys.is_empty() && script.allow_unsigned {
+                        return Err(at(
+                            &key_at("allow_unsigned"),
+                            "`allow_unsigned` and `verify_keys` contradict each other".into(),
+                        ));
+                    }
+                    for key in &script.verify_keys {
+                        claimscript_oci::PublicKey::from_file(&resolve(key))
+                            .map_err(|e| at(&key_at("verify_keys"), e.to_string()))?;
+                    }
+                    let poll_interval = match (parsed.digest(), script.poll_interval_ms) {
+                        (Some(_), Some(_)) => {
+                            return Err(at(
+                                &key_at("poll_interval_ms"),
+                                "a digest-pinned reference never changes: nothing to poll".into(),
+                            ));
+                        }
+                        (Some(_), None) => None,
+                        (None, Some(ms)) if ms < 100 => {
+                            return Err(at(
+                                &key_at("poll_interval_ms"),
+                                format!("must be at least 100, got {ms}"),
+                            ));
+                        }
+                        (None, ms) => {
+                            Some(Duration::from_millis(ms.unwrap_or(DEFAULT_OCI_POLL_MS)))
+                        }
+                    };
+                    (
+                        PathBuf::new(),
+                        Some(OciSource {
+                            reference: text.to_string(),
+                            verify_keys: script.verify_keys.iter().map(|k| resolve(k)).collect(),
+                            allow_unsigned: script.allow_unsigned,
+                            poll_interval,
+                            plain_http: script.plain_http,
+                        }),
+                    )
+                }
+                _ => {
+                    return Err(at(
+                        &format!("scripts.{name}"),
+                        "give exactly one of `path` (a file) or `oci` (oci://host/repo:tag)".into(),
+                    ));
+                }
+            };
             config.scripts.insert(
                 name.clone(),
                 ScriptConfig {
-                    path: resolve(&script.path),
+                    path,
+                    oci,
                     style,
                     grants: script.grants.as_deref().map(resolve),
                     failure_policy,

@@ -85,6 +85,7 @@ mod hooks;
 mod jwks;
 mod logto;
 mod metrics;
+mod oci;
 mod registry;
 mod routes;
 mod serve;

@@ -82,6 +82,7 @@ struct Inner {
     reloads: Family<ResultLabels, Counter>,
     hook_requests: Family<HookLabels, Counter>,
     hook_dropped_claims: Family<HookLabels, Counter>,
+    oci_pulls: Family<RunLabels, Counter>,
 }
 
 /// The service's metrics. Cheap to clone.
@@ -218,6 +219,12 @@ impl Metrics {
             "Claims a provider protects that scripts tried to set (left out of the response)",
             hook_dropped_claims.clone(),
         );
+        let oci_pulls = Family::<RunLabels, Counter>::default();
+        registry.register(
+            "oci_pulls",
+            "Registry polls of OCI scripts by script and outcome (updated, unchanged, failed: the last good version keeps serving)",
+            oci_pulls.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -241,6 +248,7 @@ impl Metrics {
                 reloads,
                 hook_requests,
                 hook_dropped_claims,
+                oci_pulls,
             }),
         }
     }
@@ -392,6 +400,16 @@ impl Metrics {
                 })
                 .inc_by(dropped as u64);
         }
+    }
+
+    pub(crate) fn oci_pull(&self, script: &str, outcome: &str) {
+        self.inner
+            .oci_pulls
+            .get_or_create(&RunLabels {
+                script: script.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     pub(crate) fn reload(&self, ok: bool) {

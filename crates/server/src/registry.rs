@@ -35,6 +35,20 @@ pub(crate) enum Origin {
     Config { path: PathBuf },
     /// `PUT /v1/scripts/{name}`.
     Api,
+    /// An OCI registry, named in the config.
+    Oci {
+        /// The reference as configured.
+        reference: String,
+        /// The manifest digest that loaded.
+        manifest_digest: String,
+    },
+}
+
+impl Origin {
+    /// Whether the config owns the script (not the API).
+    pub(crate) fn from_config(&self) -> bool {
+        !matches!(self, Origin::Api)
+    }
 }
 
 /// One version of a script, immutable.
@@ -472,6 +486,10 @@ impl Registry {
                 match &v.origin {
                     Origin::Config { path } => json!({"config": path.display().to_string()}),
                     Origin::Api => "api".into(),
+                    Origin::Oci {
+                        reference,
+                        manifest_digest,
+                    } => json!({"oci": reference, "manifest_digest": manifest_digest}),
                 },
             );
             item.insert(

@@ -273,6 +273,14 @@ impl App {
     }
 }
 
+fn origin_text(origin: &Origin) -> String {
+    match origin {
+        Origin::Config { path } => path.display().to_string(),
+        Origin::Oci { reference, .. } => format!("oci://{reference} (in the config)"),
+        Origin::Api => "the API".into(),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
 }
@@ -397,17 +405,18 @@ async fn put_script(
     auth(&app, &headers, Scope::Admin)?;
     check_name(&name).map_err(|m| ApiError::bad_request("invalid_name", m))?;
     let slot = app.registry.slot(&name);
-    if let Some(Origin::Config { path }) = slot
+    if let Some(origin) = slot
         .as_ref()
         .and_then(|s| s.current())
         .map(|v| v.origin.clone())
+        .filter(Origin::from_config)
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "defined_in_config",
             format!(
                 "the script {name:?} comes from {}; change it there",
-                path.display()
+                origin_text(&origin)
             ),
         ));
     }
@@ -527,13 +536,17 @@ async fn delete_script(
         .registry
         .slot(&name)
         .ok_or_else(|| ApiError::not_found(format!("no script named {name:?}")))?;
-    if let Some(Origin::Config { path }) = slot.current().map(|v| v.origin.clone()) {
+    if let Some(origin) = slot
+        .current()
+        .map(|v| v.origin.clone())
+        .filter(Origin::from_config)
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "defined_in_config",
             format!(
                 "the script {name:?} comes from {}; remove it there",
-                path.display()
+                origin_text(&origin)
             ),
         ));
     }

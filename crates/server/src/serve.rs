@@ -19,6 +19,8 @@ use crate::error::ServeError;
 use crate::routes;
 use crate::service::Service;
 
+/// How often the OCI scripts' polls are checked.
+const REGISTRY_TICK: Duration = Duration::from_millis(250);
 /// How long a TLS handshake may take.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -84,6 +86,19 @@ impl Service {
                 stopped.clone(),
                 grace,
             )));
+        }
+        if config.scripts.values().any(|s| s.oci.is_some()) {
+            let service = self.clone();
+            let mut stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    service.poll_registries().await;
+                    tokio::select! {
+                        () = tokio::time::sleep(REGISTRY_TICK) => {}
+                        _ = stopped.changed() => break,
+                    }
+                }
+            }));
         }
         if let Some(interval) = config.watch_interval {
             let service = self.clone();

@@ -124,6 +124,8 @@ pub(crate) struct App {
     /// The playground's development key (generated at start).
     pub(crate) dev_issuer: Option<Issuer>,
     pub(crate) tls: Option<Arc<CertResolver>>,
+    /// When each OCI script is due for a pull.
+    pub(crate) polls: crate::oci::Polls,
     /// Scripts given on the command line, kept across config reloads.
     extra_scripts: BTreeMap<String, ScriptConfig>,
     reload_lock: tokio::sync::Mutex<Option<[u8; 32]>>,
@@ -220,6 +222,7 @@ impl Service {
             audit,
             dev_issuer,
             tls,
+            polls: crate::oci::Polls::default(),
             reload_lock: tokio::sync::Mutex::new(config_digest(&config)),
         };
         let service = Service { app: Arc::new(app) };
@@ -261,6 +264,13 @@ impl Service {
     /// changed (the watcher calls this every `watch_interval_ms`).
     pub async fn reload_if_changed(&self) -> Result<(), String> {
         self.app.reload(false).await
+    }
+
+    /// Pull the OCI scripts whose poll is due (every one the first time):
+    /// [`Service::bind`] does this every 250 ms; an embedder that mounts
+    /// [`Service::router`] itself calls it periodically.
+    pub async fn poll_registries(&self) {
+        self.app.poll_registries().await;
     }
 
     /// Sync the audit log to disk.
@@ -316,7 +326,7 @@ impl App {
                 .registry
                 .slot(&name)
                 .and_then(|s| s.current())
-                .is_some_and(|v| matches!(v.origin, Origin::Config { .. }));
+                .is_some_and(|v| v.origin.from_config());
             if from_config && !configured {
                 tracing::info!(script = %name, "no longer configured; removed");
                 self.registry.remove(&name);
@@ -325,6 +335,12 @@ impl App {
     }
 
     async fn load_config_script(&self, name: &str, sc: &ScriptConfig) -> Result<(), LoadError> {
+        if let Some(oci) = &sc.oci {
+            // The kept version now; pulls happen in `poll_registries`.
+            return self
+                .load_oci_script(name, sc, oci, oci_settings(sc, oci), false)
+                .await;
+        }
         let code = std::fs::read(&sc.path)
             .map_err(|e| LoadError::new(format!("cannot read {}: {e}", sc.path.display())))?;
         let grants_text = match &sc.grants {
@@ -333,15 +349,7 @@ impl App {
                 LoadError::new(format!("cannot read grants file {}: {e}", path.display()))
             })?),
         };
-        let mut env = BTreeMap::new();
-        for (var, from) in &sc.env_from {
-            let value = std::env::var(from).map_err(|_| {
-                LoadError::new(format!(
-                    "the environment variable {from} (for the script's {var}) is not set"
-                ))
-            })?;
-            env.insert(var.clone(), value);
-        }
+        let env = resolve_env(sc)?;
         let env_text = env
             .iter()
             .map(|(k, v)| format!("{k}={v}\n"))
@@ -512,6 +520,44 @@ impl App {
         }
         merged
     }
+}
+
+/// A config script's environment values, from the service's environment.
+pub(crate) fn resolve_env(sc: &ScriptConfig) -> Result<BTreeMap<String, String>, LoadError> {
+    let mut env = BTreeMap::new();
+    for (var, from) in &sc.env_from {
+        let value = std::env::var(from).map_err(|_| {
+            LoadError::new(format!(
+                "the environment variable {from} (for the script's {var}) is not set"
+            ))
+        })?;
+        env.insert(var.clone(), value);
+    }
+    Ok(env)
+}
+
+/// What an OCI script's version depends on besides the artifact: a change
+/// loads it again.
+pub(crate) fn oci_settings(sc: &ScriptConfig, oci: &crate::config::OciSource) -> [u8; 32] {
+    let mut parts: Vec<Vec<u8>> = vec![
+        oci.reference.as_bytes().to_vec(),
+        vec![u8::from(oci.allow_unsigned)],
+        crate::config::policy_name(sc.failure_policy)
+            .as_bytes()
+            .to_vec(),
+        sc.key.clone().unwrap_or_default().into_bytes(),
+    ];
+    for key in &oci.verify_keys {
+        parts.push(std::fs::read(key).unwrap_or_default());
+    }
+    if let Some(grants) = &sc.grants {
+        parts.push(std::fs::read(grants).unwrap_or_default());
+    }
+    for (var, from) in &sc.env_from {
+        parts.push(format!("{var}={}", std::env::var(from).unwrap_or_default()).into_bytes());
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    crate::oci::settings_fingerprint(&refs)
 }
 
 fn config_digest(config: &ServiceConfig) -> Option<[u8; 32]> {

@@ -61,6 +61,11 @@ impl DataDir {
         })
     }
 
+    /// The directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The engine's compiled-code cache.
     pub(crate) fn cache_dir(&self) -> PathBuf {
         self.root.join("cache")

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod hooks;
 mod logto;
+mod oci;
 mod operations;
 mod registry;
 mod token;
@@ -27,7 +28,7 @@ pub fn repo_path(rel: &str) -> PathBuf {
 /// A compiled-code cache warmed once per test binary, copied into each
 /// test's data directory: every service would otherwise compile the QuickJS
 /// runtime again.
-fn warm_cache() -> &'static Path {
+pub fn warm_cache() -> &'static Path {
     static CACHE: OnceLock<TempDir> = OnceLock::new();
     CACHE
         .get_or_init(|| {
