@@ -208,7 +208,9 @@ impl EnvGrants {
 pub struct FetchGrants {
     /// Destinations, as `scheme://host[:port]` patterns (see [`HostPattern`]).
     /// Empty (the default) allows nothing.
-    #[serde(default)]
+    /// `*` alone is any http or https host and port (the address guard
+    /// still refuses non-public addresses).
+    #[serde(default, deserialize_with = "allow_list")]
     pub allow: Vec<HostPattern>,
     /// Per-request limit in milliseconds, from connecting to the last body
     /// byte. Default [`DEFAULT_FETCH_TIMEOUT_MS`].
@@ -244,10 +246,10 @@ impl FetchGrants {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let allow = patterns
-            .into_iter()
-            .map(|p| p.as_ref().parse())
-            .collect::<Result<_, _>>()?;
+        let mut allow = Vec::new();
+        for p in patterns {
+            allow.extend(HostPattern::parse_allow(p.as_ref())?);
+        }
         Ok(FetchGrants {
             allow,
             ..FetchGrants::default()
@@ -327,6 +329,15 @@ where
     Ok(value)
 }
 
+fn allow_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<HostPattern>, D::Error> {
+    let entries = Vec::<String>::deserialize(d)?;
+    let mut allow = Vec::new();
+    for entry in &entries {
+        allow.extend(HostPattern::parse_allow(entry).map_err(serde::de::Error::custom)?);
+    }
+    Ok(allow)
+}
+
 fn positive_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     in_range(d, 1, u64::MAX, "the value")
 }
@@ -341,4 +352,32 @@ fn timeout_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 fn memory_mb<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     in_range(d, 1, MAX_MEMORY_MB, "memory_mb")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_star_is_any_http_or_https_host_and_port() {
+        let grants = Grants::from_toml("[fetch]\nallow = [\"*\"]\n").unwrap_or_default();
+        let fetch = grants.fetch.unwrap_or_default();
+        assert_eq!(fetch.allow.len(), 2);
+        assert!(fetch.allows(Scheme::Http, "api.example.com", 8080));
+        assert!(fetch.allows(Scheme::Https, "api.example.com", 443));
+        let fetch = FetchGrants::allowing(["*"]).unwrap_or_default();
+        assert_eq!(fetch.allow.len(), 2);
+    }
+
+    #[test]
+    fn numeric_ipv4_in_a_grants_file_names_the_line_and_the_dotted_form() {
+        let err = Grants::from_toml("[fetch]\nallow = [\"http://127.1:8080\"]\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("line 2") && err.contains("http://127.0.0.1:8080"),
+            "{err}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! `scheme://host[:port]` egress patterns, parsed once at load time.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// A URL scheme fetch supports.
@@ -73,7 +73,10 @@ pub enum PortRule {
 ///   a bracketed IPv6 address;
 /// - port: a number, `*`, or omitted for the scheme's default.
 ///
-/// Paths, queries and credentials are rejected.
+/// Paths, queries and credentials are rejected, and so is a host the URL
+/// standard reads as a numeric IPv4 address (`127.1`, `2130706433`): the
+/// error gives its dotted form. In an `allow` list, `*` alone means any
+/// host and port over http and https ([`HostPattern::parse_allow`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPattern {
     /// The scheme.
@@ -166,7 +169,9 @@ impl FromStr for HostPattern {
             pattern: s.to_string(),
             reason: reason.to_string(),
         };
-        let (scheme, rest) = s.split_once("://").ok_or_else(|| fail("missing `://`"))?;
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| {
+            fail("missing `://` (`*` alone, any http or https host and port, is an allow entry only)")
+        })?;
         let scheme =
             Scheme::parse(scheme).ok_or_else(|| fail("the scheme must be http or https"))?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
@@ -195,6 +200,21 @@ impl FromStr for HostPattern {
             HostRule::Ip(ip)
         } else if host.starts_with('[') {
             return Err(fail("invalid IPv6 address"));
+        } else if let Some(numeric) = numeric_ipv4(host) {
+            // URLs read a host ending in a number as an IPv4 address
+            // (`127.1`, `2130706433`, `0x7f.1`): as a name it would never
+            // match.
+            return Err(match numeric {
+                Some(ip) => PatternError {
+                    pattern: s.to_string(),
+                    reason: format!(
+                        "`{host}` is the IPv4 address {ip} written as a number; write it dotted: {}://{ip}{}",
+                        scheme.as_str(),
+                        port_suffix(port, scheme),
+                    ),
+                },
+                None => fail("the host ends in a number but is not an IPv4 address"),
+            });
         } else {
             HostRule::Name(valid_name(host).map_err(fail)?)
         };
@@ -204,6 +224,28 @@ impl FromStr for HostPattern {
             port,
             source: s.to_string(),
         })
+    }
+}
+
+impl HostPattern {
+    /// One `allow` entry as patterns: `*` alone is any host and port over
+    /// http and over https (two patterns, each written `*`); anything else
+    /// is one pattern ([`HostPattern::from_str`]). The address guard still
+    /// applies to what `*` admits: no loopback, private or other
+    /// non-public address.
+    pub fn parse_allow(s: &str) -> Result<Vec<HostPattern>, PatternError> {
+        if s.trim() == "*" {
+            return Ok([Scheme::Http, Scheme::Https]
+                .into_iter()
+                .map(|scheme| HostPattern {
+                    scheme,
+                    host: HostRule::Any,
+                    port: PortRule::Any,
+                    source: "*".to_string(),
+                })
+                .collect());
+        }
+        s.parse().map(|p| vec![p])
     }
 }
 
@@ -252,6 +294,72 @@ fn valid_name(name: &str) -> Result<String, &'static str> {
         );
     }
     Ok(name)
+}
+
+/// `:port` as a pattern writes it, or nothing for the scheme's default.
+fn port_suffix(port: PortRule, scheme: Scheme) -> String {
+    match port {
+        PortRule::Any => ":*".to_string(),
+        PortRule::Exact(p) if p == scheme.default_port() => String::new(),
+        PortRule::Exact(p) => format!(":{p}"),
+    }
+}
+
+/// How the URL standard reads a host whose last label is a number:
+/// `None` when it does not end in a number (a name), `Some(Some(ip))` for
+/// the IPv4 address it is (parts in decimal, octal with a leading `0`, or
+/// hex with `0x`; fewer than four parts fill the last), `Some(None)` when
+/// it ends in a number but is no address (URLs refuse it).
+fn numeric_ipv4(host: &str) -> Option<Option<Ipv4Addr>> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    let last = parts.last()?;
+    let ends_in_number = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit()) || ipv4_number(last).is_some());
+    if !ends_in_number {
+        return None;
+    }
+    if parts.len() > 4 {
+        return Some(None);
+    }
+    let numbers: Option<Vec<u64>> = parts.iter().map(|p| ipv4_number(p)).collect();
+    let Some(numbers) = numbers else {
+        return Some(None);
+    };
+    let (last, init) = numbers.split_last()?;
+    if init.iter().any(|n| *n > 255) {
+        return Some(None);
+    }
+    let room = 5 - numbers.len() as u32;
+    if *last >= 256u64.pow(room) {
+        return Some(None);
+    }
+    let mut value = *last;
+    for (i, n) in init.iter().enumerate() {
+        value += n * 256u64.pow(3 - i as u32);
+    }
+    Some(u32::try_from(value).ok().map(Ipv4Addr::from))
+}
+
+/// One part of a numeric IPv4 host: `0x` hex, `0`-led octal, or decimal.
+fn ipv4_number(part: &str) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(hex) = part.strip_prefix("0x").or(part.strip_prefix("0X")) {
+        (hex, 16)
+    } else if let Some(octal) = part.strip_prefix('0').filter(|rest| !rest.is_empty()) {
+        (octal, 8)
+    } else {
+        (part, 10)
+    };
+    if digits.is_empty() {
+        return Some(0);
+    }
+    if digits.len() > 16 || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
 }
 
 fn normalise_host(host: &str) -> String {
@@ -304,6 +412,66 @@ mod tests {
         assert!(v6.matches(Scheme::Http, "[::1]", 9000));
         assert!(v6.matches(Scheme::Http, "::1", 9000));
         assert!(!p("http://*").names_host_explicitly("127.0.0.1"));
+    }
+
+    #[test]
+    fn numeric_ipv4_hosts_are_refused_with_the_dotted_form() {
+        for (host, dotted) in [
+            ("2130706433", "127.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("0x7f.1", "127.0.0.1"),
+            ("0177.0.0.1", "127.0.0.1"),
+            ("10.1.2", "10.1.0.2"),
+            ("127.000.0.1", "127.0.0.1"),
+        ] {
+            let err = format!("http://{host}:8080")
+                .parse::<HostPattern>()
+                .map(|p| p.describe())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains(&format!("is the IPv4 address {dotted} written as a number"))
+                    && err.contains(&format!("http://{dotted}:8080")),
+                "{host}: {err}"
+            );
+        }
+        for bad in ["http://1.2.3.4.5", "http://256.1.1.1", "http://example.0x"] {
+            let err = bad.parse::<HostPattern>().err().map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains("ends in a number but is not an IPv4 address")),
+                "{bad}: {err:?}"
+            );
+        }
+        // Names with digits elsewhere stay names.
+        for good in [
+            "http://api2.example.com",
+            "http://1.example.com",
+            "http://x.123abc",
+        ] {
+            assert!(good.parse::<HostPattern>().is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn star_alone_is_any_http_or_https_host_and_port() {
+        let all = HostPattern::parse_allow("*").unwrap_or_default();
+        assert_eq!(all.len(), 2);
+        for scheme in [Scheme::Http, Scheme::Https] {
+            assert!(
+                all.iter()
+                    .any(|p| p.matches(scheme, "api.example.com", 8443))
+            );
+            assert!(all.iter().any(|p| p.matches(scheme, "203.0.113.9", 1)));
+        }
+        assert!(
+            all.iter()
+                .all(|p| p.as_str() == "*" && p.host == HostRule::Any)
+        );
+        // Not a pattern on its own, and not a scheme wildcard either.
+        assert!("*".parse::<HostPattern>().is_err());
+        assert!(HostPattern::parse_allow("*://x.com").is_err());
     }
 
     #[test]

@@ -8,6 +8,10 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 
+/// The shortest HS256 secret [`SigningKey::from_secret`] takes, in bytes:
+/// the size of SHA-256's output (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// Why a key could not be read, made or used. Each kind keeps the
 /// underlying error, when there is one, as its
 /// [`source`](std::error::Error::source); as in `jsonwebtoken`, the message
@@ -27,6 +31,15 @@ pub enum KeyError {
     /// ([`SigningKey::from_secret`]).
     #[error("HS256 uses a shared secret, not a PEM key or a key pair")]
     SecretAlgorithm,
+    /// An HS256 secret shorter than [`MIN_SECRET_BYTES`].
+    #[error(
+        "the HS256 secret is {len} bytes; at least {MIN_SECRET_BYTES} are required (RFC 7518 section 3.2): use 32 or more random bytes"
+    )]
+    #[non_exhaustive]
+    SecretTooShort {
+        /// How many bytes the secret has.
+        len: usize,
+    },
     /// The PEM is not a private key for the algorithm.
     #[error("not a {alg} private key in PEM: {source}")]
     #[non_exhaustive]
@@ -166,14 +179,21 @@ impl SigningKey {
         })
     }
 
-    /// An HS256 key from a shared secret (use at least 32 random bytes).
-    pub fn from_secret(secret: &[u8]) -> SigningKey {
-        SigningKey {
+    /// An HS256 key from a shared secret of at least [`MIN_SECRET_BYTES`]
+    /// bytes (RFC 7518 §3.2: a key the size of the hash output); use random
+    /// bytes. A shorter one (empty, a space, one byte) is refused with
+    /// [`KeyError::SecretTooShort`]: a token signed with it could be forged
+    /// by guessing the key.
+    pub fn from_secret(secret: &[u8]) -> Result<SigningKey, KeyError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(KeyError::SecretTooShort { len: secret.len() });
+        }
+        Ok(SigningKey {
             alg: SigningAlgorithm::HS256,
             key: EncodingKey::from_secret(secret),
             kid: None,
             public: None,
-        }
+        })
     }
 
     /// Set the `kid` put in each token's header and in the JWKS.

@@ -18,7 +18,7 @@
 //!     .compile("const getCustomJwtClaims = async ({ token }) => ({ tier: 'gold', iss: 'forged' });")
 //!     .await?;
 //! let bound = BoundScript::new(script, Grants::default());
-//! let issuer = Issuer::new(SigningKey::from_secret(b"a-32-byte-secret-for-hs256-tests").with_kid("k1"));
+//! let issuer = Issuer::new(SigningKey::from_secret(b"a-32-byte-secret-for-hs256-tests")?.with_kid("k1"));
 //!
 //! let base = json!({"iss": "https://id.acme.test", "sub": "svc", "aud": "api", "exp": 4102444800_u64})
 //!     .as_object().cloned().unwrap_or_default();
@@ -39,7 +39,10 @@ use claimscript::{
 };
 use serde_json::{Map, Value};
 
-pub use keys::{GeneratedKey, KeyError, SigningAlgorithm, SigningKey, generate_key, jwks_from_pem};
+pub use keys::{
+    GeneratedKey, KeyError, MIN_SECRET_BYTES, SigningAlgorithm, SigningKey, generate_key,
+    jwks_from_pem,
+};
 
 /// Default cap on a compact token: 16 KiB, under common HTTP header limits.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;

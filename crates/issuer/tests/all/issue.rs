@@ -88,11 +88,33 @@ async fn each_asymmetric_algorithm_signs_verifiable_tokens() {
     }
 }
 
+#[test]
+fn hs256_refuses_secrets_shorter_than_32_bytes() {
+    for secret in [&b""[..], b" ", b"x", &[b'k'; 31]] {
+        match SigningKey::from_secret(secret) {
+            Err(e @ KeyError::SecretTooShort { .. }) => {
+                let message = e.to_string();
+                assert!(
+                    message.contains(&format!("is {} bytes", secret.len()))
+                        && message.contains("at least 32"),
+                    "{message}"
+                );
+            }
+            other => panic!("{} bytes: {other:?}", secret.len()),
+        }
+    }
+    assert!(SigningKey::from_secret(&[b'k'; 32]).is_ok());
+}
+
 #[tokio::test]
 async fn hs256_with_a_shared_secret() {
     let script = bound(OVERRIDING, FailurePolicy::Block).await;
     let secret = "0123456789abcdef0123456789abcdef";
-    let issuer = Issuer::new(SigningKey::from_secret(secret.as_bytes()).with_kid("hs"));
+    let issuer = Issuer::new(
+        SigningKey::from_secret(secret.as_bytes())
+            .expect("secret")
+            .with_kid("hs"),
+    );
     assert_eq!(
         issuer.jwks(),
         json!({"keys": []}),
@@ -116,7 +138,9 @@ async fn a_denial_always_blocks() {
             policy,
         )
         .await;
-        let issuer = Issuer::new(SigningKey::from_secret(b"0123456789abcdef0123456789abcdef"));
+        let issuer = Issuer::new(
+            SigningKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("secret"),
+        );
         match issue(&script, &issuer, request()).await {
             Err(IssueError::Rejected { error, .. }) => {
                 assert_eq!((error.error, error.status), ("access_denied", 400));
@@ -135,7 +159,8 @@ async fn a_denial_always_blocks() {
 async fn failure_policies() {
     let throwing = "const getCustomJwtClaims = () => { throw new Error('upstream exploded'); };";
     let looping = "const getCustomJwtClaims = () => { for (;;) {} };";
-    let issuer = Issuer::new(SigningKey::from_secret(b"0123456789abcdef0123456789abcdef"));
+    let issuer =
+        Issuer::new(SigningKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("secret"));
 
     let strict = bound(throwing, FailurePolicy::Block).await;
     match issue(&strict, &issuer, request()).await {
@@ -175,8 +200,9 @@ async fn token_size_limit() {
         FailurePolicy::Block,
     )
     .await;
-    let issuer = Issuer::new(SigningKey::from_secret(b"0123456789abcdef0123456789abcdef"))
-        .with_max_token_bytes(2048);
+    let issuer =
+        Issuer::new(SigningKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("secret"))
+            .with_max_token_bytes(2048);
     match issue(&script, &issuer, request()).await {
         Err(e @ IssueError::TooLarge { .. }) => assert_eq!(e.oauth().status, 500),
         other => panic!("{other:?}"),
