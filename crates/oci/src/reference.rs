@@ -148,10 +148,11 @@ impl Reference {
     }
 
     /// Whether `input` is meant as a registry reference rather than a file
-    /// name: it starts with `oci://`, or it parses as `host:port/repo...` or
-    /// `host.domain/repo...`. Callers check for an existing file first.
+    /// name: it starts with `oci://`, or it parses as `host:port/repo...`
+    /// (an explicit port: `dir.d/script.wasm` stays a file name). Callers
+    /// check for an existing file first.
     pub fn looks_like_reference(input: &str) -> bool {
-        input.starts_with("oci://") || Reference::parse(input).is_ok()
+        input.starts_with("oci://") || Reference::parse(input).is_ok_and(|r| r.port().is_some())
     }
 
     /// A reference to `repository` in `registry`, by tag.
@@ -171,6 +172,15 @@ impl Reference {
     /// The registry host without the port (IPv6 without brackets).
     pub fn host(&self) -> &str {
         host_of(&self.registry)
+    }
+
+    /// The port, if the registry names one.
+    pub fn port(&self) -> Option<u16> {
+        let port = match self.registry.strip_prefix('[') {
+            Some(rest) => rest.split_once("]:")?.1,
+            None => self.registry.split_once(':')?.1,
+        };
+        port.parse().ok()
     }
 
     /// The repository, e.g. `team/login`.
@@ -372,7 +382,7 @@ mod tests {
         assert!(!r.is_loopback());
         assert_eq!(r.manifest_key(), D);
         let r = Reference::parse(&format!("[::1]:80/x:t@{D}")).expect("ok");
-        assert_eq!(r.host(), "::1");
+        assert_eq!((r.host(), r.port()), ("::1", Some(80)));
         assert!(r.is_loopback());
         assert_eq!(r.to_string(), format!("[::1]:80/x:t@{D}"));
         let r = Reference::parse("localhost/x").expect("ok");
@@ -400,6 +410,9 @@ mod tests {
         assert!(!Reference::looks_like_reference("script.wasm"));
         assert!(!Reference::looks_like_reference("dir/script.wasm"));
         assert!(Reference::looks_like_reference("localhost:5000/s:v1"));
+        assert!(Reference::looks_like_reference("[::1]:5000/s"));
+        assert!(!Reference::looks_like_reference("dir.d/script.wasm"));
+        assert!(!Reference::looks_like_reference("[::1]/s"));
         assert!(Reference::looks_like_reference("oci://whatever"));
     }
 }

@@ -73,6 +73,9 @@ fn registry_reference(script: &std::path::Path) -> Result<Option<Reference>, Usa
     if text.starts_with("oci://") {
         return pull::parse_reference(text).map(Some);
     }
+    if !Reference::looks_like_reference(text) {
+        return Ok(None);
+    }
     Ok(Reference::parse(text).ok())
 }
 
