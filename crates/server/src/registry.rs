@@ -46,7 +46,7 @@ pub(crate) enum Origin {
 
 impl Origin {
     /// Whether the config owns the script (not the API).
-    pub(crate) fn from_config(&self) -> bool {
+    pub(crate) fn config_owned(&self) -> bool {
         !matches!(self, Origin::Api)
     }
 }

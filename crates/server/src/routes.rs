@@ -89,11 +89,21 @@ async fn observe(State(app): Shared, request: Request, next: Next) -> Response {
         .to_string();
     let method = request.method().as_str().to_string();
     let response = next.run(request).await;
-    app.metrics.request(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed(),
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    app.metrics.request(&route, &method, status, elapsed);
+    tracing::debug!(
+        target: "claimscript::http",
+        route = %route,
+        method = %method,
+        status,
+        elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        decision_id = response
+            .headers()
+            .get(DECISION_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        "request"
     );
     response
 }
@@ -409,7 +419,7 @@ async fn put_script(
         .as_ref()
         .and_then(|s| s.current())
         .map(|v| v.origin.clone())
-        .filter(Origin::from_config)
+        .filter(Origin::config_owned)
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -539,7 +549,7 @@ async fn delete_script(
     if let Some(origin) = slot
         .current()
         .map(|v| v.origin.clone())
-        .filter(Origin::from_config)
+        .filter(Origin::config_owned)
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

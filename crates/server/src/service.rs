@@ -326,7 +326,7 @@ impl App {
                 .registry
                 .slot(&name)
                 .and_then(|s| s.current())
-                .is_some_and(|v| v.origin.from_config());
+                .is_some_and(|v| v.origin.config_owned());
             if from_config && !configured {
                 tracing::info!(script = %name, "no longer configured; removed");
                 self.registry.remove(&name);

@@ -516,3 +516,120 @@ async fn hook_examples_answer_their_providers_samples() {
         assert!(text.contains(expected), "{provider}: {text}");
     }
 }
+
+fn cli_ok(args: &[&str]) -> String {
+    let out = claimscript(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Three replicas follow one tag: a new version reaches all three within
+/// the poll interval, and not before it is signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_roll_out_a_signed_version() {
+    let registry =
+        claimscript_oci::test_support::TestRegistry::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = |rel: &str| dir.path().join(rel).display().to_string();
+    cli_ok(&["keys", "generate", "--alg", "ES256", "--out", &d("keys")]);
+    let reference = registry.reference("claims/rbac:prod");
+    let publish = |v: &str, sign: bool| {
+        let source = write(
+            dir.path(),
+            &format!("{v}.js"),
+            &format!("const getCustomJwtClaims = async () => ({{ v: '{v}' }});"),
+        );
+        cli_ok(&["compile", &source, "-o", &d(&format!("{v}.wasm"))]);
+        cli_ok(&[
+            "push",
+            &d(&format!("{v}.wasm")),
+            &reference,
+            "--insecure-http",
+        ]);
+        if sign {
+            cli_ok(&[
+                "sign",
+                &reference,
+                "--key",
+                &d("keys/es256-private.pem"),
+                "--insecure-http",
+            ]);
+        }
+    };
+    publish("v1", true);
+    let config = write(
+        dir.path(),
+        "claimscript.toml",
+        &format!(
+            "watch_interval_ms = 0\n[scripts.rbac]\noci = \"oci://{reference}\"\nverify_keys = [\"keys/es256-public.pem\"]\npoll_interval_ms = 500\nplain_http = true\n"
+        ),
+    );
+    let replicas: Vec<Serve> = (0..3)
+        .map(|i| {
+            Serve::start(
+                &[
+                    "serve",
+                    "--config",
+                    &config,
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--data-dir",
+                    &d(&format!("data{i}")),
+                ],
+                &[],
+            )
+        })
+        .collect();
+    let versions = async || {
+        let mut out = Vec::new();
+        for r in &replicas {
+            let (_, body) = r.post("/v1/scripts/rbac/run", &json!({"token": {}})).await;
+            out.push(body["claims"]["v"].as_str().unwrap_or("-").to_string());
+        }
+        out
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while versions().await != ["v1", "v1", "v1"] {
+        assert!(
+            Instant::now() < deadline,
+            "v1 never served: {:?}",
+            versions().await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Pushed but not signed: no replica takes it.
+    publish("v2", false);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        versions().await,
+        ["v1", "v1", "v1"],
+        "an unsigned version must not load"
+    );
+    // Signed: every replica serves it within the poll interval (plus a pull).
+    cli_ok(&[
+        "sign",
+        &reference,
+        "--key",
+        &d("keys/es256-private.pem"),
+        "--insecure-http",
+    ]);
+    let signed = Instant::now();
+    while versions().await != ["v2", "v2", "v2"] {
+        assert!(
+            signed.elapsed() < Duration::from_secs(10),
+            "rollout stalled: {:?}",
+            versions().await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rollout = signed.elapsed();
+    eprintln!(
+        "rollout: 3 replicas served the signed version {} ms after `claimscript sign` (poll interval 500 ms)",
+        rollout.as_millis()
+    );
+    assert!(rollout < Duration::from_millis(500 + 2000), "{rollout:?}");
+}
