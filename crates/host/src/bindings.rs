@@ -4,7 +4,9 @@
 #![allow(missing_docs, reason = "bindgen-generated code")]
 
 wasmtime::component::bindgen!({
-    path: "../../wit",
+    // crates/host/wit is a symlink to the workspace's wit/, so the
+    // published package carries the WIT (cargo package follows it).
+    path: "wit",
     world: "claims-script",
     imports: {
         "claimscript:script/http.wait": async | trappable,
