@@ -33,9 +33,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Scope;
 use crate::error::ApiError;
-use crate::routes::{
-    auth, expect_json, json_response, new_decision_id, parse_json, read_body, run_error,
-};
+use crate::routes::{json_request, json_response, new_decision_id, run_error};
 use crate::service::App;
 
 /// The request Logto sends.
@@ -55,10 +53,7 @@ pub(crate) async fn script_run(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = auth(&app, &headers, Scope::Run)?;
-    expect_json(&headers)?;
-    let body = read_body(&app, &headers, body).await?;
-    let request: ScriptRun = parse_json(&body)?;
+    let (caller, request): (_, ScriptRun) = json_request(&app, &headers, body, Scope::Run).await?;
     let Some(runner) = app.config().logto_runner.clone() else {
         return Err(ApiError::not_found("the Logto runner is not enabled"));
     };

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use claimscript::Grants;
 use claimscript_oci::{Client, ClientConfig, PublicKey, Reference};
@@ -239,14 +239,8 @@ impl App {
                 ))
             })?,
         };
-        if grants.memory_mb > self.engine.config().max_memory_mb {
-            return Err(LoadError::new(format!(
-                "{}: memory_mb = {} is above the service's maximum of {}",
-                oci.reference,
-                grants.memory_mb,
-                self.engine.config().max_memory_mb
-            )));
-        }
+        self.check_grants_fit(&grants, &oci.reference)
+            .map_err(LoadError::new)?;
         let env = crate::service::resolve_env(sc)?;
         let script = {
             let Some(_permit) = self.gate.enter_unbounded().await else {
@@ -256,23 +250,17 @@ impl App {
         };
         let digest = script.digest_hex();
         self.registry.install(
-            Version {
-                name: name.to_string(),
-                digest: digest.clone(),
-                style: script.style(),
-                source_sha256: script.source_digest_hex().to_string(),
-                grants,
-                grants_text,
-                policy: sc.failure_policy,
-                env,
-                key: sc.key.clone(),
-                origin: Origin::Oci {
+            Version::of_config(
+                name,
+                &script,
+                sc,
+                (grants, grants_text, env),
+                Origin::Oci {
                     reference: oci.reference.clone(),
                     manifest_digest: manifest_digest.to_string(),
                 },
-                loaded_at: SystemTime::now(),
-                fingerprint: Some(settings),
-            },
+                settings,
+            ),
             Some(&script),
         );
         Ok(digest)

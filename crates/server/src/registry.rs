@@ -71,6 +71,35 @@ pub(crate) struct Version {
     pub(crate) fingerprint: Option<[u8; 32]>,
 }
 
+impl Version {
+    /// A version of a config script (a file or an OCI artifact): `settings`
+    /// is its grants, their text and its environment values.
+    pub(crate) fn of_config(
+        name: &str,
+        script: &Script,
+        config: &crate::config::ScriptConfig,
+        settings: (Grants, Option<String>, BTreeMap<String, String>),
+        origin: Origin,
+        fingerprint: [u8; 32],
+    ) -> Version {
+        let (grants, grants_text, env) = settings;
+        Version {
+            name: name.to_string(),
+            digest: script.digest_hex(),
+            style: script.style(),
+            source_sha256: script.source_digest_hex().to_string(),
+            grants,
+            grants_text,
+            policy: config.failure_policy,
+            env,
+            key: config.key.clone(),
+            origin,
+            loaded_at: SystemTime::now(),
+            fingerprint: Some(fingerprint),
+        }
+    }
+}
+
 /// Runs by outcome.
 #[derive(Debug, Default)]
 pub(crate) struct Counts {

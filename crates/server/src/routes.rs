@@ -184,6 +184,20 @@ pub(crate) async fn read_body(
     })
 }
 
+/// The preamble of every JSON endpoint: the caller (with `scope`), the
+/// content type, the body within its limit, parsed.
+pub(crate) async fn json_request<T: serde::de::DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    scope: Scope,
+) -> Result<(Caller, T), ApiError> {
+    let caller = auth(app, headers, scope)?;
+    expect_json(headers)?;
+    let body = read_body(app, headers, body).await?;
+    Ok((caller, parse_json(&body)?))
+}
+
 /// Parse a JSON body: 400 with line and column when malformed.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
@@ -472,17 +486,8 @@ async fn put_script(
     };
     let style = parse_style(registration.style.as_deref())?;
     let grants = parse_grants(registration.grants.as_deref())?;
-    if grants.memory_mb > app.engine.config().max_memory_mb {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_grants",
-            format!(
-                "grants: memory_mb = {} is above the service's maximum of {}",
-                grants.memory_mb,
-                app.engine.config().max_memory_mb
-            ),
-        ));
-    }
+    app.check_grants_fit(&grants, "grants")
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_grants", m))?;
     let policy = match &registration.failure_policy {
         None => claimscript::FailurePolicy::default(),
         Some(p) => parse_policy(p).map_err(|m| ApiError::bad_request("invalid_request", m))?,
@@ -574,10 +579,8 @@ async fn run_script(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = auth(&app, &headers, Scope::Run)?;
-    expect_json(&headers)?;
-    let body = read_body(&app, &headers, body).await?;
-    let input = parse_input(parse_json(&body)?)?;
+    let (caller, input) = json_request(&app, &headers, body, Scope::Run).await?;
+    let input = parse_input(input)?;
     let (slot, version) = app.registry.version(&name)?;
     let id = new_decision_id();
     let report = app.execute(&slot, &version, input, &caller, &id).await?;
@@ -594,10 +597,8 @@ async fn token(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = auth(&app, &headers, Scope::Run)?;
-    expect_json(&headers)?;
-    let body = read_body(&app, &headers, body).await?;
-    let input = parse_input(parse_json(&body)?)?;
+    let (caller, input) = json_request(&app, &headers, body, Scope::Run).await?;
+    let input = parse_input(input)?;
     let (slot, version) = app.registry.version(&name)?;
     let keys = app.keys();
     let issuer = match &version.key {
@@ -693,10 +694,7 @@ async fn run_source(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = auth(&app, &headers, Scope::Run)?;
-    expect_json(&headers)?;
-    let body = read_body(&app, &headers, body).await?;
-    let request: RunRequest = parse_json(&body)?;
+    let (caller, request): (_, RunRequest) = json_request(&app, &headers, body, Scope::Run).await?;
     let style = parse_style(request.style.as_deref())?;
     let grants = parse_grants(request.grants.as_deref())?;
     let input = parse_input(request.input)?;
@@ -803,10 +801,7 @@ async fn compile_source(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    auth(&app, &headers, Scope::Run)?;
-    expect_json(&headers)?;
-    let body = read_body(&app, &headers, body).await?;
-    let request: CompileRequest = parse_json(&body)?;
+    let (_, request): (_, CompileRequest) = json_request(&app, &headers, body, Scope::Run).await?;
     let style = parse_style(request.style.as_deref())?;
     let mut options = CompileOptions::default();
     if let Some(style) = style {

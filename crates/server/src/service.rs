@@ -296,6 +296,19 @@ impl App {
         }
     }
 
+    /// Refuse grants that ask for more memory than the engine's slots
+    /// have; `what` names them in the message.
+    pub(crate) fn check_grants_fit(&self, grants: &Grants, what: &str) -> Result<(), String> {
+        let max = self.engine.config().max_memory_mb;
+        if grants.memory_mb > max {
+            return Err(format!(
+                "{what}: memory_mb = {} is above the service's maximum of {max}",
+                grants.memory_mb
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn keys(&self) -> Arc<Keys> {
         match self.keys.read() {
             Ok(k) => k.clone(),
@@ -372,16 +385,12 @@ impl App {
                 .map_err(|e| LoadError::new(format!("{}: {e}", path.display())))?,
             _ => Grants::default(),
         };
-        if grants.memory_mb > self.engine.config().max_memory_mb {
-            return Err(LoadError::new(format!(
-                "{}: memory_mb = {} is above the service's maximum of {}",
-                sc.grants
-                    .as_ref()
-                    .map_or_else(String::new, |p| p.display().to_string()),
-                grants.memory_mb,
-                self.engine.config().max_memory_mb
-            )));
-        }
+        let grants_file = sc
+            .grants
+            .as_ref()
+            .map_or_else(|| "grants".to_string(), |p| p.display().to_string());
+        self.check_grants_fit(&grants, &grants_file)
+            .map_err(LoadError::new)?;
         let Some(_permit) = self.gate.enter_unbounded().await else {
             return Err(LoadError::new("the service is shutting down"));
         };
@@ -398,22 +407,16 @@ impl App {
                 .compile(Code::Source(source, sc.style))
                 .await?
         };
-        let version = Version {
-            name: name.to_string(),
-            digest: script.digest_hex(),
-            style: script.style(),
-            source_sha256: script.source_digest_hex().to_string(),
-            grants,
-            grants_text,
-            policy: sc.failure_policy,
-            env,
-            key: sc.key.clone(),
-            origin: Origin::Config {
+        let version = Version::of_config(
+            name,
+            &script,
+            sc,
+            (grants, grants_text, env),
+            Origin::Config {
                 path: sc.path.clone(),
             },
-            loaded_at: SystemTime::now(),
-            fingerprint: Some(print),
-        };
+            print,
+        );
         let replaced = current.is_some();
         self.registry.install(version, Some(&script));
         tracing::info!(
