@@ -3,12 +3,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use claimscript::trail::JsonLinesSink;
 use claimscript::{
-    CompileOptions, Engine, EngineConfig, Error, Grants, Outcome, RunInput, RunReport, Script,
-    Style,
+    CompileOptions, DEFAULT_MAX_INPUT_BYTES, Engine, EngineConfig, EngineErrorKind, Error, Grants,
+    Outcome, RunInput, RunReport, Script, Style,
 };
 
 /// Exit status for claims.
@@ -19,6 +19,26 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_DENIED: u8 = 2;
 /// Exit status for a usage error or an unreadable/invalid file (sysexits EX_USAGE).
 pub const EXIT_USAGE: u8 = 64;
+/// Exit status when the run's outcome was printed but its audit record
+/// could not be written to `--audit-log` (sysexits EX_IOERR).
+pub const EXIT_AUDIT_LOG: u8 = 74;
+
+/// The `--audit-log` sink of this process, to ask after the command
+/// whether every record was written.
+static AUDIT_LOG: OnceLock<(PathBuf, Arc<JsonLinesSink>)> = OnceLock::new();
+
+/// Why records could not be written to `--audit-log`, if any were lost.
+pub fn audit_log_failure() -> Option<String> {
+    let (path, sink) = AUDIT_LOG.get()?;
+    match sink.failures() {
+        (0, _) => None,
+        (n, error) => Some(format!(
+            "{n} audit record(s) could not be written to {}: {}",
+            path.display(),
+            error.unwrap_or_default()
+        )),
+    }
+}
 
 /// What every command is given besides its own arguments: the global
 /// options.
@@ -91,16 +111,28 @@ impl StyleArg {
 /// The engine the commands use. With a cache directory, QuickJS and the
 /// scripts compiled before are not compiled again; with an audit log, every
 /// run appends its record to it.
+///
+/// A cache directory that cannot be used (a file, unreadable) is not an
+/// error: a warning on stderr, and the engine compiles in memory, so that
+/// `run` still prints its one JSON object.
 pub fn engine(cache: Option<PathBuf>, audit_log: Option<&Path>) -> Result<Engine, Failure> {
     let mut config = EngineConfig::default();
     config.cache_dir = cache;
     if let Some(path) = audit_log {
-        let sink = JsonLinesSink::open(path).map_err(|e| {
+        let sink = Arc::new(JsonLinesSink::open(path).map_err(|e| {
             UsageError(format!("cannot open the audit log {}: {e}", path.display()))
-        })?;
-        config.audit_sink = Some(Arc::new(sink));
+        })?);
+        let _ = AUDIT_LOG.set((path.to_path_buf(), sink.clone()));
+        config.audit_sink = Some(sink);
     }
-    Ok(Engine::with_config(config)?)
+    match Engine::with_config(config.clone()) {
+        Err(Error::Engine(e)) if e.kind() == EngineErrorKind::CacheDir => {
+            eprintln!("claimscript: warning: {e}; compiling in memory");
+            config.cache_dir = None;
+            Ok(Engine::with_config(config)?)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// `$CLAIMSCRIPT_CACHE_DIR`, else `$XDG_CACHE_HOME/claimscript`, else
@@ -200,6 +232,23 @@ pub fn load_grants(path: Option<&Path>) -> Result<Grants, UsageError> {
     }
 }
 
+/// Grants to run with on the CLI's engine: [`load_grants`], and refused
+/// (naming the file) when they ask for more memory than the engine gives.
+pub fn load_run_grants(path: Option<&Path>) -> Result<Grants, UsageError> {
+    let grants = load_grants(path)?;
+    let max = EngineConfig::default().max_memory_mb;
+    if grants.memory_mb > max
+        && let Some(path) = path
+    {
+        return Err(UsageError(format!(
+            "{}: memory_mb = {} is above the engine's max_memory_mb = {max}",
+            path.display(),
+            grants.memory_mb
+        )));
+    }
+    Ok(grants)
+}
+
 /// Read a file, or standard input for `-`; return a name for messages too.
 pub fn read_text(path: &Path) -> Result<(String, String), UsageError> {
     if path == Path::new("-") {
@@ -214,8 +263,40 @@ pub fn read_text(path: &Path) -> Result<(String, String), UsageError> {
     Ok((path.display().to_string(), text))
 }
 
+/// Read and parse the input, refusing one over
+/// [`DEFAULT_MAX_INPUT_BYTES`] before reading it whole.
 pub fn load_input(path: &Path) -> Result<RunInput, UsageError> {
-    let (name, text) = read_text(path)?;
+    let max = DEFAULT_MAX_INPUT_BYTES;
+    let too_large = |name: &str, len: String| {
+        UsageError(format!(
+            "{name}: the input is {len} bytes; the limit is {max} bytes (max_input_bytes)"
+        ))
+    };
+    let (name, text) = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(max as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+        if bytes.len() > max {
+            return Err(too_large(
+                "<stdin>",
+                "more than".to_string() + &format!(" {max}"),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UsageError("<stdin>: the input is not UTF-8 text".into()))?;
+        ("<stdin>".to_string(), text)
+    } else {
+        let name = path.display().to_string();
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.len() > max as u64
+        {
+            return Err(too_large(&name, meta.len().to_string()));
+        }
+        read_text(path)?
+    };
     RunInput::from_json(&text).map_err(|e| UsageError(format!("{name}: {e}")))
 }
 

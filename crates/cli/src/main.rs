@@ -14,7 +14,10 @@ use clap::{Parser, Subcommand};
 use crate::commands::{
     audit, bench, compile, issue, keys, pull, push, run, serve, sign, template, types, verify,
 };
-use crate::common::{EXIT_ERROR, EXIT_USAGE, Failure, Globals, UsageError, default_cache_dir};
+use crate::common::{
+    EXIT_AUDIT_LOG, EXIT_ERROR, EXIT_USAGE, Failure, Globals, UsageError, audit_log_failure,
+    default_cache_dir,
+};
 
 #[derive(Parser)]
 #[command(
@@ -107,7 +110,14 @@ fn main() -> ExitCode {
         },
     };
     match runtime.block_on(dispatch(cli.command, &globals)) {
-        Ok(code) => ExitCode::from(code),
+        // The outcome was printed; a lost audit record is still a failure.
+        Ok(code) => match audit_log_failure() {
+            Some(message) => {
+                eprintln!("claimscript: {message}");
+                ExitCode::from(EXIT_AUDIT_LOG)
+            }
+            None => ExitCode::from(code),
+        },
         Err(Failure::Usage(UsageError(message))) => {
             eprintln!("claimscript: {message}");
             ExitCode::from(EXIT_USAGE)

@@ -215,7 +215,8 @@ pub struct Pattern {
 #[non_exhaustive]
 pub struct Warning {
     /// `wildcard_egress`, `opens_non_public_address`, `names_internal_host`,
-    /// `plain_http`, `no_max_requests` or `budget_above_default`.
+    /// `plain_http`, `no_max_requests`, `budget_above_default` or
+    /// `memory_above_engine_max` (every run would be refused).
     pub code: &'static str,
     /// What is risky, in plain words.
     pub message: String,
@@ -282,7 +283,7 @@ impl Script {
             exports,
             imports_only_world,
             grants: grants_audit(grants),
-            warnings: warnings(grants),
+            warnings: warnings(grants, self.inner.engine.inner.config.max_memory_mb),
         }
     }
 }
@@ -366,9 +367,24 @@ fn internal_name(name: &str) -> bool {
         .any(|suffix| name.ends_with(suffix))
 }
 
-fn warnings(grants: &Grants) -> Vec<Warning> {
-    let mut out = Vec::new();
-    let mut warn = |code, message: String| out.push(Warning { code, message });
+fn warnings(grants: &Grants, max_memory_mb: u32) -> Vec<Warning> {
+    let mut out: Vec<Warning> = Vec::new();
+    // Once each (`*` is two patterns, http and https, written alike).
+    let mut warn = |code, message: String| {
+        if !out.iter().any(|w| w.code == code && w.message == message) {
+            out.push(Warning { code, message });
+        }
+    };
+    if grants.memory_mb > max_memory_mb {
+        warn(
+            "memory_above_engine_max",
+            format!(
+                "memory_mb = {} is above this engine's max_memory_mb = {max_memory_mb}: \
+                 every run with these grants is refused (error_kind grants)",
+                grants.memory_mb
+            ),
+        );
+    }
     let budgets = [
         ("fuel", grants.fuel, DEFAULT_FUEL),
         ("timeout_ms", grants.timeout_ms, DEFAULT_TIMEOUT_MS),

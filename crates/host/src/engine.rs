@@ -28,6 +28,8 @@ use crate::trail::AuditSink;
 /// only computes lets its wall-clock timeout take effect (2 M units is about
 /// 3 ms of QuickJS; most runs use less and never yield).
 const FUEL_YIELD_INTERVAL: u64 = 2_000_000;
+/// The default [`EngineConfig::max_input_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 1 << 20;
 /// Largest script source accepted.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// Core instances in one run: the state, the code, and wit-component's shim
@@ -47,6 +49,16 @@ pub struct EngineConfig {
     /// The largest `memory_mb` any grants may ask for: the size of a memory
     /// slot. Default 128.
     pub max_memory_mb: u32,
+    /// The largest input a run takes, in bytes of the JSON the script is
+    /// given (its first argument, as the style builds it from the
+    /// [`RunInput`](crate::RunInput)). A larger one is refused before the
+    /// run starts ([`Error::Input`](crate::Error::Input); `error_kind`
+    /// `input` in the trail): the host's own memory for a run (parsing,
+    /// copying, the audit record) grows with the input, outside
+    /// `memory_mb`. Default [`DEFAULT_MAX_INPUT_BYTES`] (1 MiB);
+    /// [`RunInput::from_json`](crate::RunInput::from_json) applies the same
+    /// default to the text it parses.
+    pub max_input_bytes: usize,
     /// Fuel for a script's top-level code while it is compiled. Default
     /// 200 000 000.
     pub compile_fuel: u64,
@@ -76,6 +88,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_concurrent_runs: 1000,
             max_memory_mb: 128,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             compile_fuel: 200_000_000,
             compile_timeout: Duration::from_secs(5),
             cache_dir: None,

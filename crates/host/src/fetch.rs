@@ -323,6 +323,11 @@ impl Drop for FetchState {
     }
 }
 
+/// Whether a URL carries a user name or a password.
+fn has_credentials(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
+}
+
 /// One request, redirects included, within the grant's `timeout_ms`.
 async fn perform(
     clients: HttpClients,
@@ -375,6 +380,12 @@ async fn follow(
     let mut headers = request_headers(&request.headers).map_err(fail)?;
     let mut body = request.body.map(Bytes::from);
     let origin = url.origin();
+    if has_credentials(&url) {
+        // The guest's fetch() refuses these first; the host does too.
+        return Err(fail(FetchFailure::InvalidRequest(InvalidRequest::Other(
+            "the URL must not include credentials".into(),
+        ))));
+    }
     let guarded = GuardedClient::new(clients.clone(), grants.clone());
     for hop in 0..=MAX_REDIRECTS {
         // Admitted here, before any handler sees it; the guarded client
@@ -418,6 +429,14 @@ async fn follow(
                 .to_str()
                 .map_err(|_| invalid("not visible ASCII".into()))?;
             url = url.join(location).map_err(|e| invalid(e.to_string()))?;
+            // fetch() refuses a URL with credentials; a redirect to one is
+            // refused the same way (and they are not echoed).
+            if has_credentials(&url) {
+                return Err(invalid(
+                    "the location includes credentials (user:password@), which fetch refuses"
+                        .into(),
+                ));
+            }
             if url.origin() != origin {
                 headers.remove(AUTHORIZATION);
                 headers.remove(COOKIE);

@@ -53,6 +53,13 @@ impl InputError {
             message: message.into(),
         }
     }
+
+    /// An input of `len` bytes over the limit `max`.
+    pub(crate) fn too_large(len: usize, max: usize) -> Self {
+        InputError::new(format!(
+            "the input is {len} bytes; the limit is {max} bytes (max_input_bytes)"
+        ))
+    }
 }
 
 impl RunInput {
@@ -83,19 +90,33 @@ impl RunInput {
     /// Parse `{"token": {...}, "context": {...}, "environmentVariables": {...}}`
     /// (`context` and `environmentVariables` optional). `token.kind` is
     /// `"AccessToken"` (the default when absent) or `"ClientCredentials"`.
-    /// Unknown keys are rejected rather than ignored.
+    /// Unknown keys are rejected rather than ignored, and so is a key that
+    /// appears twice in one object (at its line and column), and a text over
+    /// [`DEFAULT_MAX_INPUT_BYTES`](crate::DEFAULT_MAX_INPUT_BYTES) (before
+    /// it is parsed; see [`RunInput::from_json_with_limit`]).
     pub fn from_json(text: &str) -> Result<RunInput, InputError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            // serde_json ends its message with the position; said once, first.
-            let message = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let message = message.strip_suffix(&suffix).unwrap_or(&message);
-            InputError::new(format!(
-                "line {}, column {}: {message}",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        RunInput::from_json_with_limit(text, crate::DEFAULT_MAX_INPUT_BYTES)
+    }
+
+    /// [`RunInput::from_json`] with another size limit, in bytes (an
+    /// embedder's [`EngineConfig::max_input_bytes`](crate::EngineConfig::max_input_bytes)).
+    pub fn from_json_with_limit(text: &str, max_bytes: usize) -> Result<RunInput, InputError> {
+        if text.len() > max_bytes {
+            return Err(InputError::too_large(text.len(), max_bytes));
+        }
+        let value: Value = serde_json::from_str::<Unique>(text)
+            .map(|unique| unique.0)
+            .map_err(|e| {
+                // serde_json ends its message with the position; said once, first.
+                let message = e.to_string();
+                let suffix = format!(" at line {} column {}", e.line(), e.column());
+                let message = message.strip_suffix(&suffix).unwrap_or(&message);
+                InputError::new(format!(
+                    "line {}, column {}: {message}",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
         RunInput::from_value(value)
     }
 
@@ -171,6 +192,85 @@ impl RunInput {
         input.context = context;
         input.environment_variables = environment_variables;
         Ok(input)
+    }
+}
+
+/// A JSON value whose objects have no key twice: serde_json's `Value`
+/// keeps the last of duplicate keys silently; this refuses them, and
+/// serde_json adds the line and column.
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::Deserialize::deserialize(d).map(|u: Unique| u.0)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key {key:?}: each key may appear once in an object"
+                )));
+            }
+            let Unique(value) = map.next_value()?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
     }
 }
 

@@ -85,7 +85,7 @@ pub use claims::{
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
 pub use claimscript_template::TemplateError;
 pub use declarations::declarations;
-pub use engine::{CompileOptions, Engine, EngineConfig, MAX_SOURCE_BYTES};
+pub use engine::{CompileOptions, DEFAULT_MAX_INPUT_BYTES, Engine, EngineConfig, MAX_SOURCE_BYTES};
 pub use error::{
     ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error, GrantsError,
 };
@@ -105,6 +105,6 @@ pub use policy::{BoundScript, Decision, FailurePolicy, OAuthError};
 #[doc(hidden)]
 pub use run::bench_support;
 pub use script::Script;
-pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS};
+pub use state::{MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS, MAX_MESSAGE_BYTES, MAX_STACK_BYTES};
 pub use style::Style;
 pub use template::ClaimsTemplate;

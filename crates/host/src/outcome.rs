@@ -144,6 +144,12 @@ pub enum ErrorKind {
     /// start. Only in the execution trail: [`Script::run`](crate::Script::run)
     /// returns [`Error::Grants`](crate::Error::Grants).
     Grants,
+    /// The input is over the engine's
+    /// [`max_input_bytes`](crate::EngineConfig::max_input_bytes), so the run
+    /// did not start. Only in the execution trail:
+    /// [`Script::run`](crate::Script::run) returns
+    /// [`Error::Input`](crate::Error::Input).
+    Input,
     /// The run's future was dropped before the run ended. Only in the
     /// execution trail: there is no report.
     Cancelled,
@@ -166,6 +172,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Internal => "internal",
             ErrorKind::Grants => "grants",
+            ErrorKind::Input => "input",
             ErrorKind::Cancelled => "cancelled",
         }
     }

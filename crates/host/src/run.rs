@@ -14,7 +14,7 @@ use crate::claims::{is_protected, is_protected_in_id_token, strip_protected};
 use crate::engine::{CompileOptions, Engine};
 use crate::error::{Error, GrantsError};
 use crate::fetch::FetchState;
-use crate::input::{RunInput, TokenKind};
+use crate::input::{InputError, RunInput, TokenKind};
 use crate::outcome::{ErrorKind, Outcome, RunReport, RunStats, ScopeChanges, ScriptError};
 use crate::providers;
 use crate::runtime::hex;
@@ -68,6 +68,18 @@ impl Script {
                 }),
             ));
         }
+        // The script's argument, checked against the engine's input limit
+        // before anything else is built from it.
+        let argument = providers::argument(self.style(), input);
+        if argument.len() > engine.config.max_input_bytes {
+            return Err(attempt.failed(
+                ErrorKind::Input,
+                Error::Input(InputError::too_large(
+                    argument.len(),
+                    engine.config.max_input_bytes,
+                )),
+            ));
+        }
         let env: BTreeMap<String, String> = input
             .environment_variables
             .iter()
@@ -91,7 +103,7 @@ impl Script {
                 TokenKind::AccessToken => types::TokenKind::AccessToken,
                 TokenKind::ClientCredentials => types::TokenKind::ClientCredentials,
             },
-            argument: providers::argument(self.style(), input),
+            argument,
         };
         let pre = &self.inner.pre;
         let call = async {
@@ -347,12 +359,24 @@ impl Script {
 }
 
 pub(crate) fn claims_outcome(claims: types::Claims, max_output_bytes: usize) -> Outcome {
+    // Scope changes are output too (Auth0 addScope/removeScope).
+    let scopes: usize = claims
+        .scopes_added
+        .iter()
+        .chain(&claims.scopes_removed)
+        .map(|s| s.len() + 1)
+        .sum();
     let size = claims.access_token.len() + claims.id_token.as_ref().map_or(0, String::len);
-    if size > max_output_bytes {
+    if size.saturating_add(scopes) > max_output_bytes {
+        let scopes = if scopes > 0 {
+            format!(" and {scopes} bytes of scope changes")
+        } else {
+            String::new()
+        };
         return Outcome::Error(ScriptError::new(
             ErrorKind::OutputTooLarge,
             format!(
-                "the returned claims are {size} bytes of JSON; max_output_bytes is {max_output_bytes}"
+                "the returned claims are {size} bytes of JSON{scopes}; max_output_bytes is {max_output_bytes}"
             ),
         ));
     }
@@ -467,10 +491,14 @@ impl From<types::ScriptError> for ScriptError {
             types::ErrorKind::InvalidOutput => ErrorKind::InvalidOutput,
             types::ErrorKind::Unsupported => ErrorKind::Unsupported,
         };
+        // Cut as console messages are: they crossed from the guest
+        // outside max_output_bytes.
         ScriptError {
             kind,
-            message: e.message,
-            stack: e.stack,
+            message: crate::state::truncate(e.message, crate::state::MAX_MESSAGE_BYTES),
+            stack: e
+                .stack
+                .map(|s| crate::state::truncate(s, crate::state::MAX_STACK_BYTES)),
             line: e.line,
             column: e.column,
         }

@@ -15,6 +15,14 @@ pub const MAX_LOG_RECORDS: usize = 100;
 /// Longest console message kept, in bytes; longer ones are cut at a
 /// character boundary and end with `…`.
 pub const MAX_LOG_MESSAGE_BYTES: usize = 2048;
+/// Longest denial message, code or title, and longest error message, kept
+/// from a script, in bytes; longer ones are cut at a character boundary and
+/// end with `…`, as console messages are. They cross from the guest before
+/// `max_output_bytes` can see them: this bounds what a run's outcome and
+/// its audit record carry.
+pub const MAX_MESSAGE_BYTES: usize = 2048;
+/// Longest error stack kept from a script, in bytes (cut as messages are).
+pub const MAX_STACK_BYTES: usize = 8192;
 /// Largest `random-bytes` request the host serves.
 const MAX_RANDOM_BYTES: u32 = 65_536;
 /// Most table elements an instance may grow to.
@@ -126,9 +134,9 @@ impl host::Host for RunState {
         // The first denial is final; later calls do not change its message.
         if self.denial.is_none() {
             self.denial = Some(Denial {
-                message,
-                code,
-                title,
+                message: truncate(message, MAX_MESSAGE_BYTES),
+                code: code.map(|c| truncate(c, MAX_MESSAGE_BYTES)),
+                title: title.map(|t| truncate(t, MAX_MESSAGE_BYTES)),
             });
         }
         Ok(())
@@ -177,7 +185,9 @@ impl host::Host for RunState {
     }
 }
 
-fn truncate(mut text: String, max: usize) -> String {
+/// `text` cut to at most `max` bytes at a character boundary, ending with
+/// `…` when cut.
+pub(crate) fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {
         let mut cut = max - '…'.len_utf8();
         while !text.is_char_boundary(cut) {

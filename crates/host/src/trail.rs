@@ -20,15 +20,22 @@
 //! failed fetch is recorded by its kind and a detail in the host's words
 //! only ([`FetchFailureRecord`](crate::FetchFailureRecord)). The fields a
 //! script can write freely — a denial's message, code and title, and a
-//! fetch's host and path — are the script's own words, scrubbed on a
-//! best-effort basis: every known
-//! value at least [`SCRUB_MIN_CHARS`] characters long (environment values,
-//! token and context strings, request and response header values, request
-//! and response bodies and their JSON strings) is replaced by [`REDACTED`]
-//! wherever it occurs exactly, ignoring ASCII case, raw or percent-encoded.
-//! A script that transforms a secret first (reverses, splits or encodes it
-//! otherwise) can still write it there. Records are written as JSON, so no
-//! string a script chooses can break a line or forge a field.
+//! fetch's host and path — are the script's own words, scrubbed of the
+//! run's secrets on a best-effort basis: every environment value, request
+//! and response header value (and each word of one) and request and
+//! response body (whole when short, and its JSON strings) at least
+//! [`SCRUB_MIN_CHARS`] characters long is replaced by [`REDACTED`]
+//! wherever it occurs exactly, ignoring ASCII case, raw or (up to 256
+//! bytes) percent-encoded. Token and context values are not scrubbed: they
+//! say who asked, not what is secret, and scrubbing them would let a
+//! token's own subject hide the destination a script reached or why it was
+//! denied; nor is a value that is exactly a fetch's destination (its host,
+//! `host:port` or origin), which the record shows anyway. A script that transforms a secret first (reverses, splits or
+//! encodes it otherwise) can still write it there. Scrubbing is bounded:
+//! a value longer than [`SCRUB_CHUNK_BYTES`] is matched as the chunks that
+//! tile it, and past [`MAX_SCRUB_PATTERN_BYTES`] of patterns the free-text
+//! fields are redacted whole. Records are written as JSON, so no string a
+//! script chooses can break a line or forge a field.
 //!
 //! Records go to the [`AuditSink`] in
 //! [`EngineConfig::audit_sink`](crate::EngineConfig::audit_sink):
@@ -43,7 +50,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -194,10 +201,20 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
     fn record(&self, record: &RunRecord);
 }
 
-/// Appends records to a file as JSON lines, one `write` per record.
+/// Appends records to a file as JSON lines, each record and its newline
+/// written together.
+///
+/// A record that cannot be written (disk full, an I/O error) is counted,
+/// and the last error kept: see [`JsonLinesSink::failures`]; the run is not
+/// the place to report it, its embedder is (the CLI says so on stderr and
+/// exits 74). A write that fails part-way is undone (the file is cut back
+/// to where the record began) when no other writer appended meanwhile, and
+/// otherwise ended with a newline, so that a torn record never joins the
+/// next one on a line.
 #[derive(Debug)]
 pub struct JsonLinesSink {
     file: Mutex<File>,
+    failures: Mutex<(u64, Option<String>)>,
 }
 
 impl JsonLinesSink {
@@ -211,8 +228,65 @@ impl JsonLinesSink {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         Ok(JsonLinesSink {
             file: Mutex::new(options.open(path)?),
+            failures: Mutex::new((0, None)),
         })
     }
+
+    /// How many records could not be written, and the last error (as
+    /// text), since the sink was opened.
+    pub fn failures(&self) -> (u64, Option<String>) {
+        self.failures
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or((1, Some("the audit sink's state is poisoned".into())))
+    }
+
+    fn failed(&self, error: &std::io::Error) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.0 += 1;
+            failures.1 = Some(error.to_string());
+        }
+    }
+}
+
+/// Write `line` (a record and its newline) at the end of `file`; on a
+/// failure after some bytes, cut them off again (or end the line).
+fn append_line(file: &mut File, line: &[u8]) -> std::io::Result<()> {
+    let start = file.metadata().map(|m| m.len()).ok();
+    let mut written = 0;
+    while written < line.len() {
+        match file.write(line.get(written..).unwrap_or_default()) {
+            Ok(0) => {
+                let error = std::io::Error::from(std::io::ErrorKind::WriteZero);
+                undo(file, start, written);
+                return Err(error);
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                undo(file, start, written);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undo a torn write of `written` bytes that began at `start`.
+fn undo(file: &mut File, start: Option<u64>, written: usize) {
+    if written == 0 {
+        return;
+    }
+    let end = file.metadata().map(|m| m.len()).ok();
+    // Nobody else appended: cut the torn record off.
+    if let (Some(start), Some(end)) = (start, end)
+        && end == start + written as u64
+        && file.set_len(start).is_ok()
+    {
+        return;
+    }
+    // Otherwise end the torn line, so the next record starts its own.
+    let _ = file.write_all(b"\n");
 }
 
 impl AuditSink for JsonLinesSink {
@@ -223,10 +297,13 @@ impl AuditSink for JsonLinesSink {
             return;
         };
         line.push(b'\n');
-        if let Ok(mut file) = self.file.lock() {
-            // A failed write loses this record only; the run is not the
-            // place to report it.
-            let _ = file.write_all(&line);
+        match self.file.lock() {
+            Ok(mut file) => {
+                if let Err(e) = append_line(&mut file, &line) {
+                    self.failed(&e);
+                }
+            }
+            Err(_) => self.failed(&std::io::Error::other("the audit log's lock is poisoned")),
         }
     }
 }
@@ -257,9 +334,20 @@ impl AuditSink for TracingSink {
 
 /// Values to scrub from a record, and the matcher built from them (once,
 /// at the first [`Scrubber::scrub`]).
+///
+/// What it keeps is bounded: a value longer than [`SCRUB_CHUNK_BYTES`] is
+/// kept as the chunks that tile it (the same chunk is kept once), and when
+/// the patterns would pass [`MAX_SCRUB_PATTERN_BYTES`] in all, the scrubber
+/// stops keeping values and redacts every text it is given whole. Building
+/// the matcher and scrubbing a text are then linear in what was kept and in
+/// the text.
 #[derive(Debug, Default)]
 pub(crate) struct Scrubber {
     values: BTreeSet<String>,
+    /// Bytes of `values`.
+    bytes: usize,
+    /// A value did not fit in [`MAX_SCRUB_PATTERN_BYTES`]: redact all.
+    overflowed: bool,
     matcher: OnceCell<Option<AhoCorasick>>,
 }
 
@@ -268,25 +356,119 @@ pub(crate) struct Scrubber {
 const ENCODE_MAX_BYTES: usize = 256;
 /// A body up to this long is matched whole, as well as by its JSON strings.
 const WHOLE_BODY_MAX_BYTES: usize = 4096;
+/// A value longer than this many bytes is matched as the chunks of this
+/// size that tile it (the last one ends where the value ends), so that an
+/// occurrence of the whole value is still redacted whole. Matching one long
+/// repetitive pattern (`'a'.repeat(16000)`) would cost time quadratic in
+/// its length.
+pub const SCRUB_CHUNK_BYTES: usize = 128;
+/// The most bytes of patterns a scrubber keeps (values, chunks and their
+/// percent-encoded forms). Past it the record's free-text fields (denial
+/// message, code and title, fetch URLs) are replaced by [`REDACTED`] whole:
+/// the trail fails closed rather than costing unbounded time or memory.
+pub const MAX_SCRUB_PATTERN_BYTES: usize = 4 << 20;
 
 impl Scrubber {
-    /// Everything the input gives the run: environment values, token and
-    /// context strings.
+    /// What the input gives the run that is a secret: environment values.
+    /// Token and context values are not secrets from the trail (they say
+    /// who asked), and scrubbing them would hide where a script went and
+    /// why it denied.
     pub(crate) fn for_input(input: &RunInput) -> Scrubber {
         let mut scrubber = Scrubber::default();
         for value in input.environment_variables.values() {
             scrubber.add_header_value(value);
         }
-        input.token.values().for_each(|v| scrubber.add_json(v));
-        if let Some(context) = &input.context {
-            context.values().for_each(|v| scrubber.add_json(v));
-        }
         scrubber
     }
 
+    /// How many patterns the matcher is built from, and their bytes (for
+    /// tests: both bounded whatever the values).
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> (usize, usize) {
+        (self.values.len(), self.bytes)
+    }
+
     pub(crate) fn add(&mut self, value: &str) {
-        if value.chars().count() >= SCRUB_MIN_CHARS && !self.values.contains(value) {
-            self.values.insert(value.to_string());
+        if self.overflowed || value.len() < SCRUB_MIN_CHARS {
+            return;
+        }
+        if value.chars().count() < SCRUB_MIN_CHARS {
+            return;
+        }
+        if value.len() <= SCRUB_CHUNK_BYTES {
+            self.keep(value, value.len() <= ENCODE_MAX_BYTES);
+            return;
+        }
+        // Chunks at SCRUB_CHUNK_BYTES steps (cut back to a character
+        // boundary), the last one ending at the value's end.
+        let mut at = 0;
+        while at < value.len() && !self.overflowed {
+            let mut end = (at + SCRUB_CHUNK_BYTES).min(value.len());
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end == value.len() {
+                let mut start = value.len().saturating_sub(SCRUB_CHUNK_BYTES);
+                while !value.is_char_boundary(start) {
+                    start += 1;
+                }
+                self.keep(value.get(start..).unwrap_or_default(), false);
+                break;
+            }
+            if end <= at {
+                // Cannot happen (a character is at most 4 bytes); stop
+                // rather than loop.
+                break;
+            }
+            self.keep(value.get(at..end).unwrap_or_default(), false);
+            at = end;
+        }
+    }
+
+    /// Keep one pattern (at most [`SCRUB_CHUNK_BYTES`] long) and, for a
+    /// short value's own text (`encode`), its percent-encoded forms: the
+    /// two ways a URL path shows it (as the URL parser encodes raw text,
+    /// and as `encodeURIComponent` does).
+    fn keep(&mut self, value: &str, encode: bool) {
+        if self.values.contains(value) {
+            return;
+        }
+        let mut forms = vec![value.to_string()];
+        if encode {
+            for form in [
+                percent_encode(value, in_url_path),
+                percent_encode(value, in_uri_component),
+            ] {
+                if form != value && !forms.contains(&form) && !self.values.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        let cost: usize = forms.iter().map(String::len).sum();
+        match self.bytes.checked_add(cost) {
+            Some(total) if total <= MAX_SCRUB_PATTERN_BYTES => {
+                self.bytes = total;
+                self.values.extend(forms);
+                self.matcher = OnceCell::new();
+            }
+            _ => {
+                self.overflowed = true;
+                self.values.clear();
+                self.bytes = 0;
+                self.matcher = OnceCell::new();
+            }
+        }
+    }
+
+    /// Never scrub these values (compared ignoring ASCII case): the
+    /// destinations the run's fetches reached, which the record shows
+    /// anyway, and which a response that names its own host would
+    /// otherwise blank out.
+    pub(crate) fn spare(&mut self, destinations: &BTreeSet<String>) {
+        let before = self.values.len();
+        self.values
+            .retain(|v| !destinations.iter().any(|d| d.eq_ignore_ascii_case(v)));
+        if self.values.len() != before {
             self.matcher = OnceCell::new();
         }
     }
@@ -330,77 +512,81 @@ impl Scrubber {
         }
     }
 
-    /// The matcher: every value raw and, when short, percent-encoded the
-    /// two ways a URL path shows it (as the URL parser encodes raw text, and
-    /// as `encodeURIComponent` does), ignoring ASCII case (URL hosts come
-    /// out lower-cased, percent-encodings may be either case). `None` when
+    /// The matcher: every kept pattern, ignoring ASCII case (URL hosts
+    /// come out lower-cased, percent-encodings may be either case). A
+    /// contiguous NFA: building a DFA follows failure links for every state
+    /// and byte, which costs more than the scrubbing it saves. `None` when
     /// it cannot be built: then [`Scrubber::scrub`] redacts the whole text.
     fn matcher(&self) -> Option<&AhoCorasick> {
         self.matcher
             .get_or_init(|| {
-                let mut patterns: BTreeSet<&str> = BTreeSet::new();
-                let mut encoded: BTreeSet<String> = BTreeSet::new();
-                for value in &self.values {
-                    patterns.insert(value);
-                    if value.len() <= ENCODE_MAX_BYTES {
-                        for form in [
-                            percent_encode(value, in_url_path),
-                            percent_encode(value, in_uri_component),
-                        ] {
-                            if form != *value {
-                                encoded.insert(form);
-                            }
-                        }
-                    }
-                }
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .build(
-                        patterns
-                            .iter()
-                            .copied()
-                            .chain(encoded.iter().map(String::as_str)),
-                    )
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(self.values.iter())
                     .ok()
             })
             .as_ref()
     }
 
     /// `text` with every occurrence of every known value replaced by
-    /// [`REDACTED`]. Occurrences that overlap are replaced as one, so no
-    /// part of any value is left.
+    /// [`REDACTED`]. Occurrences that overlap or touch are replaced as one,
+    /// so no part of any value is left. Linear in the text and the number
+    /// of matches (at most one per pattern length per position, and every
+    /// pattern is at most [`SCRUB_CHUNK_BYTES`] long raw).
     pub(crate) fn scrub(&self, text: &str) -> String {
+        if self.overflowed {
+            return REDACTED.to_string();
+        }
         if self.values.is_empty() {
             return text.to_string();
         }
         let Some(matcher) = self.matcher() else {
             return REDACTED.to_string();
         };
-        let mut ranges: Vec<(usize, usize)> = matcher
-            .find_overlapping_iter(text)
-            .map(|found| (found.start(), found.end()))
-            .collect();
-        if ranges.is_empty() {
-            return text.to_string();
-        }
-        // Overlapping matches come in the order of their ends: sort by start
-        // and merge.
-        ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-        for (start, end) in ranges {
-            match merged.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
+        // reach[i]: the furthest end of a match starting at i.
+        let mut reach: Vec<usize> = Vec::new();
+        for found in matcher.find_overlapping_iter(text) {
+            if reach.is_empty() {
+                reach = vec![0; text.len() + 1];
             }
+            if let Some(r) = reach.get_mut(found.start()) {
+                *r = (*r).max(found.end());
+            }
+        }
+        if reach.is_empty() {
+            return text.to_string();
         }
         let bytes = text.as_bytes();
         let mut out = Vec::with_capacity(text.len());
         let mut at = 0;
-        for (start, end) in merged {
-            out.extend_from_slice(bytes.get(at..start).unwrap_or_default());
+        let mut covered_to = 0;
+        let mut start = None;
+        for (i, &r) in reach.iter().enumerate() {
+            if let Some(s) = start {
+                // A match starting where the run ends extends it.
+                if i >= covered_to && !(i == covered_to && r > i) {
+                    // The redacted run [s, covered_to) ends here.
+                    out.extend_from_slice(bytes.get(at..s).unwrap_or_default());
+                    out.extend_from_slice(REDACTED.as_bytes());
+                    at = covered_to;
+                    start = None;
+                }
+            }
+            if r > i {
+                if start.is_none() {
+                    start = Some(i);
+                    covered_to = r;
+                } else {
+                    covered_to = covered_to.max(r);
+                }
+            }
+        }
+        if let Some(s) = start {
+            out.extend_from_slice(bytes.get(at..s).unwrap_or_default());
             out.extend_from_slice(REDACTED.as_bytes());
-            at = end;
+            at = covered_to;
         }
         out.extend_from_slice(bytes.get(at..).unwrap_or_default());
         // Matches start and end on character boundaries (values are whole
@@ -432,6 +618,28 @@ fn percent_encode(value: &str, keep: fn(u8) -> bool) -> String {
     out
 }
 
+/// Where the run's fetches went, as a value may name it: `host`,
+/// `host:port`, `scheme://host:port` and (for the scheme's default port)
+/// `scheme://host`.
+fn destinations(fetches: &[FetchRecord]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for fetch in fetches {
+        let Ok(url) = url::Url::parse(&fetch.url) else {
+            continue;
+        };
+        let Some(host) = url.host_str() else {
+            continue;
+        };
+        out.insert(host.to_string());
+        if let Some(port) = url.port_or_known_default() {
+            out.insert(format!("{host}:{port}"));
+            out.insert(format!("{}://{host}:{port}", url.scheme()));
+        }
+        out.insert(format!("{}://{host}", url.scheme()));
+    }
+    out
+}
+
 /// What a run knows about itself beyond its report, for its record.
 pub(crate) struct RunFacts<'a> {
     pub(crate) started: SystemTime,
@@ -457,6 +665,7 @@ pub(crate) fn record(report: &RunReport, facts: &RunFacts<'_>) -> RunRecord {
             if let Some(seen) = facts.seen {
                 scrubber.add_seen(seen);
             }
+            scrubber.spare(&destinations(&report.stats.fetches));
             scrubber
         })
     };
@@ -587,6 +796,43 @@ mod tests {
             scrubber.scrub("raw s3cr&t/val ue\u{e9}!"),
             "raw [redacted]!"
         );
+    }
+
+    #[test]
+    fn scrub_of_long_repetitive_values_keeps_bounded_patterns() {
+        // One value of 16,000 'a's and a 32,000-character one: a handful of
+        // chunks (the same chunk once), never a pattern per suffix.
+        let mut scrubber = Scrubber::default();
+        scrubber.add(&"a".repeat(16_000));
+        scrubber.add(&"ab".repeat(16_000));
+        let (patterns, bytes) = scrubber.kept();
+        assert!(patterns <= 4, "{patterns} patterns");
+        assert!(bytes <= 4 * SCRUB_CHUNK_BYTES, "{bytes} bytes");
+        // The whole value is still redacted as one, with what surrounds it.
+        let text = format!("x{}y", "a".repeat(16_000));
+        assert_eq!(scrubber.scrub(&text), "x[redacted]y");
+        let text = format!("<{}>", "ab".repeat(16_000));
+        assert_eq!(scrubber.scrub(&text), "<[redacted]>");
+        // A value just over a chunk, with multi-byte characters: chunks end
+        // on character boundaries and tile it.
+        let mut scrubber = Scrubber::default();
+        let value = "\u{e9}".repeat(SCRUB_CHUNK_BYTES / 2 + 7);
+        scrubber.add(&value);
+        assert_eq!(scrubber.scrub(&format!("[{value}]")), "[[redacted]]");
+    }
+
+    #[test]
+    fn scrub_overflowing_the_budget_fails_closed() {
+        let mut scrubber = Scrubber::default();
+        // Distinct chunks until the budget is spent.
+        let mut i = 0u64;
+        while scrubber.kept().1 > 0 || i == 0 {
+            scrubber.add(&format!("{i:0>120}{}", "z".repeat(100)));
+            i += 1;
+            assert!(i < 100_000, "the budget never ran out");
+        }
+        assert_eq!(scrubber.kept(), (0, 0));
+        assert_eq!(scrubber.scrub("http://127.0.0.1:80/x"), REDACTED);
     }
 
     #[test]

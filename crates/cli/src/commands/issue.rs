@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use claimscript::Outcome;
+use claimscript::{ErrorKind, Outcome, ScriptError};
 
 use crate::common::{
-    EXIT_CLAIMS, Failure, Globals, StyleArg, UsageError, engine, load_grants, load_input,
-    load_object, print_report, run_once,
+    EXIT_CLAIMS, Failure, Globals, StyleArg, UsageError, engine, load_input, load_object,
+    load_run_grants, print_report, run_once,
 };
 
 /// Which token `issue` signs.
@@ -62,7 +62,7 @@ pub struct Args {
 /// error, print the `run` outcome (exit 2 or 1).
 pub async fn run(args: Args, globals: &Globals) -> Result<u8, Failure> {
     let signing = load_signing_key(&args.key, &args.alg, args.kid)?;
-    let grants = load_grants(args.grants.as_deref())?;
+    let grants = load_run_grants(args.grants.as_deref())?;
     let input = load_input(&args.input)?;
     let base = match &args.claims {
         Some(path) => load_object(path)?,
@@ -95,8 +95,20 @@ pub async fn run(args: Args, globals: &Globals) -> Result<u8, Failure> {
             issuer.sign(&base, claims)
         }
         Target::Id => issuer.sign_id_token(&base, &id_token_claims.clone().unwrap_or_default()),
-    }
-    .map_err(Failure::message)?;
+    };
+    let token = match token {
+        Ok(token) => token,
+        // A token over the issuer's size limit is the script's output being
+        // too large: print the outcome as `run` would (exit 1), with the
+        // run's logs and stats, so stdout always holds one JSON object.
+        Err(e @ claimscript_issuer::IssueError::TooLarge { .. }) => {
+            let mut report = report;
+            report.outcome =
+                Outcome::Error(ScriptError::new(ErrorKind::OutputTooLarge, e.to_string()));
+            return Ok(print_report(&report));
+        }
+        Err(e) => return Err(Failure::message(e)),
+    };
     if !token.collisions.is_empty() {
         eprintln!(
             "claimscript: the base payload kept its values for {:?}",
@@ -117,7 +129,10 @@ fn load_signing_key(
     let bytes = std::fs::read(path)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
     let key = if alg == claimscript_issuer::SigningAlgorithm::HS256 {
+        // Surrounding whitespace (a trailing newline) is not part of the
+        // secret; what is left must be long enough.
         claimscript_issuer::SigningKey::from_secret(bytes.trim_ascii())
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
     } else {
         claimscript_issuer::SigningKey::from_pem(alg, &bytes)
             .map_err(|e| UsageError(format!("{}: {e}", path.display())))?

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::common::{
-    Failure, Globals, StyleArg, engine, load_grants, load_input, print_report, run_once,
+    Failure, Globals, StyleArg, engine, load_input, load_run_grants, print_report, run_once,
 };
 
 /// The arguments of `run`.
@@ -27,7 +27,7 @@ pub struct Args {
 /// Run once; print the report as one JSON object and return the exit status
 /// its outcome implies.
 pub async fn run(args: Args, globals: &Globals) -> Result<u8, Failure> {
-    let grants = load_grants(args.grants.as_deref())?;
+    let grants = load_run_grants(args.grants.as_deref())?;
     let input = load_input(&args.input)?;
     let engine = engine(globals.cache.clone(), args.audit_log.as_deref())?;
     let options = args.style.compile_options();

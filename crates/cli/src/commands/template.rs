@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use claimscript::ClaimsTemplate;
 
 use crate::common::{
-    Failure, Globals, UsageError, load_grants, load_input, print_report, read_text,
+    Failure, Globals, UsageError, load_input, load_run_grants, print_report, read_text,
 };
 
 /// The arguments of `template`.
@@ -33,7 +33,7 @@ pub fn run(args: Args, _globals: &Globals) -> Result<u8, Failure> {
     }
     let (name, text) = read_text(&args.template)?;
     let template = ClaimsTemplate::parse(&text).map_err(|e| UsageError(format!("{name}: {e}")))?;
-    let grants = load_grants(args.grants.as_deref())?;
+    let grants = load_run_grants(args.grants.as_deref())?;
     let input = load_input(&args.input)?;
     Ok(print_report(&template.run(&input, &grants)))
 }

@@ -164,6 +164,62 @@ fn bad_keys_and_algorithms_exit_64() {
     }
 }
 
+#[test]
+fn hs256_secrets_shorter_than_32_bytes_are_refused() {
+    let dir = temp_dir("short");
+    let input = repo_path("examples/rbac/input.json").display().to_string();
+    let script = fixture("empty").display().to_string();
+    for (name, secret, len) in [
+        ("empty", "", 0),
+        ("spaces", "   \n", 0),
+        ("one", "k", 1),
+        ("short", "0123456789abcdef0123456789abcde", 31),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, secret).expect("secret");
+        let key = path.display().to_string();
+        let out = claimscript(&[
+            "issue", &script, "--input", &input, "--key", &key, "--alg", "HS256",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: no token");
+        assert!(
+            stderr.contains(&format!("the HS256 secret is {len} bytes; at least 32")),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn issue_prints_an_outcome_for_a_token_over_the_size_limit() {
+    let dir = temp_dir("large");
+    let script = dir.join("large.js");
+    std::fs::write(
+        &script,
+        "const getCustomJwtClaims = async () => { const c = {}; \
+         for (let i = 0; i < 20; i++) c['k' + i] = 'v'.repeat(2000); return c; };",
+    )
+    .expect("script");
+    let key = hs256_secret("large-key");
+    let input = repo_path("examples/rbac/input.json").display().to_string();
+    let script = script.display().to_string();
+    let out = claimscript(&[
+        "issue", &script, "--input", &input, "--key", &key, "--alg", "HS256",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(json["outcome"], "error", "{json}");
+    assert_eq!(json["error"]["kind"], "output_too_large", "{json}");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the issuer's limit")),
+        "{json}"
+    );
+}
+
 /// An HS256 secret file in its own directory.
 fn hs256_secret(name: &str) -> String {
     let path = temp_dir(name).join("secret");

@@ -464,3 +464,106 @@ fn template_and_input_cannot_both_be_stdin() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_cache_dir_that_is_a_file_warns_and_compiles_in_memory() {
+    let file = grants_file("cache-is-a-file", "not a directory");
+    let script = fixture("empty").display().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimscript"))
+        .args(["run", &script, "--input", &input()])
+        .env("CLAIMSCRIPT_CACHE_DIR", &file)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(json["outcome"], "claims");
+    assert!(
+        stderr.contains("warning") && stderr.contains("compiling in memory"),
+        "{stderr}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_audit_record_that_cannot_be_written_is_reported() {
+    let script = fixture("empty").display().to_string();
+    let out = claimscript(&[
+        "run",
+        &script,
+        "--input",
+        &input(),
+        "--audit-log",
+        "/dev/full",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The outcome is still printed; the lost record is said and exits 74.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains("1 audit record(s) could not be written to /dev/full"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn grants_over_the_engines_memory_name_their_file() {
+    let grants = grants_file("big-memory.toml", "memory_mb = 4096\n");
+    let script = fixture("empty").display().to_string();
+    let out = claimscript(&["run", &script, "--input", &input(), "--grants", &grants]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{grants}: memory_mb = 4096 is above the engine's max_memory_mb = 128"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn inputs_too_large_or_with_duplicate_keys_are_usage_errors() {
+    let script = fixture("empty").display().to_string();
+    let big = grants_file(
+        "big-input.json",
+        &format!(r#"{{"token": {{"sub": "{}"}}}}"#, "x".repeat(2 << 20)),
+    );
+    let out = claimscript(&["run", &script, "--input", &big]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("bytes; the limit is 1048576 bytes (max_input_bytes)"),
+        "{stderr}"
+    );
+    let big_stdin = format!(r#"{{"token": {{"sub": "{}"}}}}"#, "x".repeat(2 << 20));
+    // The CLI stops reading past the limit: the rest of the write may fail.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_claimscript"))
+        .args(["run", &script, "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = std::io::Write::write_all(&mut stdin, big_stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: the input is more than"),
+        "{stderr}"
+    );
+    let out = claimscript_stdin(
+        &["run", &script, "--input", "-"],
+        "{\"token\": {\"sub\": \"a\", \"sub\": \"b\"}}",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: line 1, column 28: duplicate key \"sub\""),
+        "{stderr}"
+    );
+}

@@ -255,6 +255,10 @@ fn audit_bench_and_issue_take_style() {
     // The style chosen is the one compiled: a Logto script is no Auth0 Action.
     let rbac = repo_path("examples/rbac/script.js").display().to_string();
     let rbac_input = repo_path("examples/rbac/input.json").display().to_string();
+    let secret =
+        std::env::temp_dir().join(format!("claimscript-styles-{}.key", std::process::id()));
+    std::fs::write(&secret, "a-32-byte-secret-for-hs256-tests").expect("secret");
+    let secret = secret.display().to_string();
     for args in [
         vec!["audit", rbac.as_str(), "--style", "auth0"],
         vec![
@@ -273,7 +277,7 @@ fn audit_bench_and_issue_take_style() {
             "--input",
             &rbac_input,
             "--key",
-            "/dev/null",
+            &secret,
             "--alg",
             "HS256",
             "--style",

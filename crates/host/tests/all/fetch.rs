@@ -159,6 +159,30 @@ async fn redirect_to_a_host_not_granted_is_refused() {
 }
 
 #[tokio::test]
+async fn redirect_to_a_url_with_credentials_is_refused() {
+    // fetch() refuses `http://user:pass@host/` itself; a redirect there is
+    // refused the same way, and the credentials are not echoed.
+    let server = server::start().await;
+    let report = run(
+        "try { const r = await fetch(`${BASE}/redirect-credentials`); return { url: r.url }; } \
+         catch (e) { return { error: e.name, message: e.message }; }",
+        &server,
+        &grants(&[&own(&server)]),
+    )
+    .await;
+    let c = claims(&report);
+    assert_eq!(c["error"], "TypeError", "{c}");
+    let message = c["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("invalid redirect location")
+            && message.contains("includes credentials")
+            && !message.contains("hunter2pass"),
+        "{c}"
+    );
+    assert!(c.get("url").is_none(), "{c}");
+}
+
+#[tokio::test]
 async fn slow_server_times_out() {
     let server = server::start().await;
     let mut g = grants(&[&own(&server)]);

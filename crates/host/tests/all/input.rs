@@ -47,6 +47,76 @@ fn malformed_inputs_are_rejected_with_the_reason() {
 }
 
 #[test]
+fn duplicate_keys_are_refused_at_their_place() {
+    for (doc, expected) in [
+        (
+            "{\"token\": {\"sub\": \"a\",\n \"sub\": \"b\"}}",
+            "line 2, column 6: duplicate key \"sub\"",
+        ),
+        (
+            r#"{"token": {}, "token": {}}"#,
+            "line 1, column 21: duplicate key \"token\"",
+        ),
+        (
+            r#"{"token": {}, "context": {"user": [{"id": 1, "id": 2}]}}"#,
+            "line 1, column 49: duplicate key \"id\"",
+        ),
+    ] {
+        let err = RunInput::from_json(doc).expect_err(doc);
+        assert!(err.to_string().starts_with(expected), "{doc}: {err}");
+    }
+    // The same key in different objects is fine.
+    let input = RunInput::from_json(r#"{"token": {"id": 1}, "context": {"id": 2}}"#);
+    assert!(input.is_ok(), "{input:?}");
+}
+
+#[test]
+fn inputs_over_the_limit_are_refused_before_parsing() {
+    use claimscript::DEFAULT_MAX_INPUT_BYTES;
+    // Not even valid JSON: refused by size first.
+    let text = "x".repeat(DEFAULT_MAX_INPUT_BYTES + 1);
+    let err = RunInput::from_json(&text).expect_err("too large");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the input is {} bytes; the limit is {DEFAULT_MAX_INPUT_BYTES} bytes (max_input_bytes)",
+            DEFAULT_MAX_INPUT_BYTES + 1
+        )
+    );
+    let small = r#"{"token": {"sub": "a-somewhat-long-subject"}}"#;
+    let err = RunInput::from_json_with_limit(small, 10).expect_err("over 10");
+    assert!(err.to_string().contains("the limit is 10 bytes"), "{err}");
+    assert!(RunInput::from_json_with_limit(small, small.len()).is_ok());
+}
+
+#[tokio::test]
+async fn a_run_over_the_engines_input_limit_does_not_start() {
+    use claimscript::{Engine, EngineConfig, Error};
+    let mut config = EngineConfig::default();
+    config.max_input_bytes = 4096;
+    let engine = Engine::with_config(config).expect("engine");
+    let script = engine
+        .compile("const getCustomJwtClaims = async () => ({});")
+        .await
+        .expect("compile");
+    let input = RunInput::new(TokenKind::AccessToken, serde_json::Map::new())
+        .with_env("BIG", "x".repeat(8192));
+    // Environment values are not in the script's argument: this one runs.
+    assert!(script.run(&input, &Grants::default()).await.is_ok());
+    let mut token = serde_json::Map::new();
+    token.insert("scope".into(), "read ".repeat(1000).into());
+    let input = RunInput::new(TokenKind::AccessToken, token);
+    match script.run(&input, &Grants::default()).await {
+        Err(Error::Input(e)) => assert!(
+            e.to_string()
+                .contains("the limit is 4096 bytes (max_input_bytes)"),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn grants_defaults() {
     let grants = Grants::from_toml("").expect("empty grants");
     assert_eq!(grants, Grants::default());

@@ -84,3 +84,64 @@ async fn grants_above_the_engine_limit_are_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn denials_errors_and_scopes_are_capped_where_they_cross_from_the_guest() {
+    use claimscript::{MAX_MESSAGE_BYTES, MAX_STACK_BYTES, Outcome};
+    // Made when the run starts (top-level code runs at compile time, on
+    // its own fuel).
+    let big = "const make = () => 'x'.repeat(200_000);";
+    let cut = |text: &str, max: usize| {
+        assert!(text.len() <= max, "{} bytes", text.len());
+        assert!(text.ends_with('…'), "cut with an ellipsis");
+    };
+    // Logto's denyAccess, LoginRadius's setError (code, title, message).
+    for source in [
+        format!(
+            "{big} const getCustomJwtClaims = async ({{ api }}) => {{ api.denyAccess(make()); }};"
+        ),
+        format!(
+            "{big} exports.execute = async (lrObject, hook) => {{ const big = make(); hook.setError(big, big, big); }};"
+        ),
+    ] {
+        let report = crate::run_source(&source).await;
+        let Outcome::Denied(denial) = &report.outcome else {
+            panic!("{:?}", report.outcome);
+        };
+        cut(&denial.message, MAX_MESSAGE_BYTES);
+        for text in [&denial.code, &denial.title].into_iter().flatten() {
+            cut(text, MAX_MESSAGE_BYTES);
+        }
+        assert!(report.to_json().to_string().len() < 4 * MAX_MESSAGE_BYTES + 2048);
+    }
+    // An error's message and stack.
+    let report = crate::run_source(&format!(
+        "{big} const getCustomJwtClaims = async () => {{ const big = make(); const e = new Error(big); e.stack = big; throw e; }};"
+    ))
+    .await;
+    let e = error(&report);
+    cut(&e.message, MAX_MESSAGE_BYTES);
+    if let Some(stack) = &e.stack {
+        assert!(stack.len() <= MAX_STACK_BYTES, "{} bytes", stack.len());
+    }
+    // Auth0's addScope: the scope changes count against max_output_bytes
+    // (fuel to spare: the guest's scope checks cost fuel per character).
+    let script = crate::compile(&format!(
+        "{big} exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.addScope(make().slice(0, 60000)); }};"
+    ))
+    .await;
+    let report = script
+        .run(
+            &crate::example_input("rbac"),
+            &Grants::default().with_fuel(5_000_000_000),
+        )
+        .await
+        .expect("run starts");
+    let e = error(&report);
+    assert_eq!(e.kind, ErrorKind::OutputTooLarge, "{e:?}");
+    assert!(
+        e.message.contains("bytes of scope changes") && e.message.contains("max_output_bytes"),
+        "{}",
+        e.message
+    );
+}

@@ -155,6 +155,10 @@ async fn handle(
         "/redirect-in" => redirect("/echo".into()),
         "/redirect-out" => redirect(format!("http://localhost:{}/echo", addr.port())),
         "/redirect-loop" => redirect("/redirect-loop".into()),
+        "/redirect-credentials" => redirect(format!(
+            "http://user:hunter2pass@127.0.0.1:{}/echo",
+            addr.port()
+        )),
         "/barrier" => {
             // Answers once two requests are here at the same time: proof
             // that the script's fetches overlap. Gives up after 5 s.

@@ -201,11 +201,9 @@ async fn records_fetches_and_environment_names_only() {
 }
 
 /// Distinctive values planted everywhere a secret can come from.
-const SECRETS: [&str; 8] = [
+const SECRETS: [&str; 6] = [
     "ENV-SECRET-9f3Kq2",
     "HEADER-SECRET-Lm77Qz",
-    "CONTEXT-SECRET-Vt55Rw",
-    "TOKEN-SECRET-Hh41Ja",
     "RESPONSE-SECRET-Zq81xP",
     "BODY-SECRET-Pp09Yc",
     // The loopback server's `x-session-token` response header.
@@ -239,18 +237,22 @@ fn forms(secret: &str) -> Vec<String> {
 #[tokio::test]
 async fn planted_secrets_never_reach_a_record_or_a_log_line() {
     let server = server::start().await;
-    let mut token = json!({"sub": "usr_1", "jti": SECRETS[3]})
+    // Token and context values are who asked, not secrets: the script may
+    // write them, and the trail keeps them (see
+    // token_and_context_values_never_blank_out_the_trail).
+    let mut token = json!({"sub": "usr_1", "jti": "TOKEN-VALUE-Hh41Ja"})
         .as_object()
         .cloned()
         .unwrap_or_default();
     token.insert("kind".into(), json!("AccessToken"));
-    let context = json!({"user": {"id": "usr_1", "customData": {"apiKey": SECRETS[2]}}});
+    let context =
+        json!({"user": {"id": "usr_1", "customData": {"apiKey": "CONTEXT-VALUE-Vt55Rw"}}});
     let input = RunInput::new(TokenKind::AccessToken, token)
         .with_context(context.as_object().cloned().unwrap_or_default())
         .with_env("BASE", server.base())
         .with_env("API_SECRET", SECRETS[0])
         .with_env("AUTH", format!("Bearer {}", SECRETS[1]))
-        .with_env("PCT", SECRETS[7]);
+        .with_env("PCT", SECRETS[5]);
     let grants =
         Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
     // Every way a script might leak them: logs, claims, errors, denial
@@ -300,6 +302,7 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
             assert_eq!(methods, ["OTHER", "POST"], "{text}");
         }
         if i >= 7 {
+            // The session header and the PCT environment value.
             assert!(
                 record
                     .denial
@@ -335,6 +338,105 @@ async fn planted_secrets_never_reach_a_record_or_a_log_line() {
         "the tracing sink emitted events"
     );
     assert!(log.contains("[redacted]"), "what was scrubbed is marked");
+}
+
+#[tokio::test]
+async fn token_and_context_values_never_blank_out_the_trail() {
+    let server = server::start().await;
+    // A profile name that is the service's address, a customData value that
+    // is the denial's reason: who asked, not secrets.
+    let host = server.base().trim_start_matches("http://").to_string();
+    let token = json!({"kind": "AccessToken", "sub": host.clone()});
+    let context = json!({"user": {"id": "usr_1", "name": host.clone(),
+        "customData": {"status": "suspended"}}});
+    let input = RunInput::new(
+        TokenKind::AccessToken,
+        token.as_object().cloned().unwrap_or_default(),
+    )
+    .with_context(context.as_object().cloned().unwrap_or_default());
+    let grants =
+        Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
+    let record = record_of(
+        &logto(
+            "await fetch(`http://${context.user.name}/echo`);\n\
+             api.denyAccess(`account ${context.user.customData.status}`);",
+        ),
+        &input,
+        &grants,
+    )
+    .await;
+    assert_eq!(record.fetches.len(), 1);
+    assert_eq!(record.fetches[0].url, format!("{}/echo", server.base()));
+    assert_eq!(
+        record.denial.as_ref().map(|d| d.message.as_str()),
+        Some("account suspended")
+    );
+}
+
+#[tokio::test]
+async fn long_repetitive_values_are_scrubbed_whole_and_quickly() {
+    // A 16,000-character header on a refused fetch and a 32,000-character
+    // JSON string in a POST body, each echoed into the denial: the record
+    // redacts each whole (the scrubber keeps their chunks, a bounded number
+    // of patterns: see the unit tests in trail.rs).
+    let server = server::start().await;
+    let input = crate::example_input("rbac").with_env("BASE", server.base());
+    let grants =
+        Grants::default().with_fetch(FetchGrants::allowing([server.base()]).expect("grant"));
+    let record = record_of(
+        &logto(
+            "const h = 'a'.repeat(16000);\n\
+             await fetch('http://not-granted.example/x', { headers: { 'x-a': h } }).catch(() => {});\n\
+             const b = 'b'.repeat(32000);\n\
+             await fetch(`${environmentVariables.BASE}/echo`, { method: 'POST', body: JSON.stringify({ b }) });\n\
+             api.denyAccess(`<${h.slice(0, 900)}> <${b.slice(0, 900)}>`);",
+        ),
+        &input,
+        &grants,
+    )
+    .await;
+    assert_eq!(
+        record.denial.as_ref().map(|d| d.message.as_str()),
+        Some("<[redacted]> <[redacted]>")
+    );
+    assert_eq!(record.fetches.len(), 2);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_record_that_cannot_be_written_is_counted_not_lost_silently() {
+    let record = record_of(
+        &logto("return { full: 1 };"),
+        &crate::example_input("rbac"),
+        &Grants::default(),
+    )
+    .await;
+    let full = JsonLinesSink::open("/dev/full").expect("open /dev/full");
+    assert_eq!(full.failures(), (0, None));
+    full.record(&record);
+    full.record(&record);
+    let (count, error) = full.failures();
+    assert_eq!(count, 2);
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("No space left")),
+        "{error:?}"
+    );
+    // A file that takes them: one whole record per line.
+    let path = std::env::temp_dir().join(format!("claimscript-sink-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let sink = JsonLinesSink::open(&path).expect("open");
+    sink.record(&record);
+    sink.record(&record);
+    assert_eq!(sink.failures(), (0, None));
+    let text = std::fs::read_to_string(&path).expect("read");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(text.lines().count(), 2);
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line).expect("one record per line");
+        assert_eq!(value["outcome"], "claims");
+    }
 }
 
 #[tokio::test]
