@@ -311,6 +311,22 @@ impl Engine {
                 ),
             )));
         }
+        if let Some(at) = source.find('\0') {
+            // QuickJS takes the source as a C string: say where, as a
+            // syntax error, rather than fail in the runtime's words.
+            let before = source.get(..at).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let mut error = ScriptError::new(
+                ErrorKind::Syntax,
+                format!(
+                    "SyntaxError: the source contains a NUL character (U+0000) at line {line}, column {column}; write it as \\0 in a string"
+                ),
+            );
+            error.line = u32::try_from(line).ok();
+            error.column = u32::try_from(column).ok();
+            return Err(Error::Script(error));
+        }
         let inner = &self.inner;
         let key = source_key(source, options, &inner.runtime.sha256);
         if let Some(script) = inner.cached(&key) {

@@ -311,3 +311,18 @@ async fn report_json_shape() {
     assert_eq!(json["error"]["kind"], "script");
     assert_eq!(json["error"]["message"], "TypeError: the user has no email");
 }
+
+#[tokio::test]
+async fn a_nul_character_in_the_source_is_a_syntax_error_at_its_place() {
+    let e =
+        crate::compile_error("const getCustomJwtClaims = async () => ({});\nconst x = 'a\0b';\n")
+            .await;
+    assert_eq!(e.kind, claimscript::ErrorKind::Syntax, "{e:?}");
+    assert_eq!((e.line, e.column), (Some(2), Some(13)));
+    assert!(
+        e.message
+            .contains("the source contains a NUL character (U+0000) at line 2, column 13"),
+        "{}",
+        e.message
+    );
+}
