@@ -486,7 +486,10 @@ impl Registry {
                 Err(e) => self.failed(&record.name, e),
             }
         }
-        // Artifacts of config scripts are written again when they load.
+        // Kept OCI versions are what the service starts with when the
+        // registry is down; artifacts of file scripts are written again
+        // when they load.
+        keep.extend(self.data.kept_oci_artifacts());
         self.data.collect_garbage(&keep);
     }
 

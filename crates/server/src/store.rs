@@ -7,6 +7,7 @@
 //!   artifacts/<sha256>.wasm   compiled components, content-addressed
 //!   scripts/<name>.json       one registration each: the artifact's digest,
 //!                             style, grants, failure policy
+//!   oci/<name>.json           the last good version of an OCI script
 //!   cache/                    the engine's compiled-code cache
 //! ```
 //!
@@ -169,6 +170,19 @@ impl DataDir {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+    }
+
+    /// Artifacts the kept versions of OCI scripts name (`oci/NAME.json`).
+    pub(crate) fn kept_oci_artifacts(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.root.join("oci")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter_map(|v| v.get("artifact")?.as_str().map(str::to_string))
+            .collect()
     }
 
     /// Digests named by the registrations.
