@@ -84,6 +84,9 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
             Error::Grants(e) => Failure::Usage(UsageError(e.to_string())),
+            // An input over the engine's limit once the style has built the
+            // script's argument from it: the caller's input, as a usage error.
+            Error::Input(e) => Failure::Usage(UsageError(format!("the input: {e}"))),
             other => Failure::message(other),
         }
     }

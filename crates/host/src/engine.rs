@@ -51,7 +51,8 @@ pub struct EngineConfig {
     pub max_memory_mb: u32,
     /// The largest input a run takes, in bytes of the JSON the script is
     /// given (its first argument, as the style builds it from the
-    /// [`RunInput`](crate::RunInput)). A larger one is refused before the
+    /// [`RunInput`](crate::RunInput); twice this for Auth0 and LoginRadius,
+    /// whose argument repeats parts of the input). A larger one is refused before the
     /// run starts ([`Error::Input`](crate::Error::Input); `error_kind`
     /// `input` in the trail): the host's own memory for a run (parsing,
     /// copying, the audit record) grows with the input, outside

@@ -69,15 +69,19 @@ impl Script {
             ));
         }
         // The script's argument, checked against the engine's input limit
-        // before anything else is built from it.
+        // before anything else is built from it. Logto's is the input's
+        // token and context as they are; Auth0's and LoginRadius's repeat
+        // parts of it (the scopes as a list, profile fields under two
+        // names), so they may be twice as large.
         let argument = providers::argument(self.style(), input);
-        if argument.len() > engine.config.max_input_bytes {
+        let max = match self.style() {
+            Style::Logto => engine.config.max_input_bytes,
+            _ => engine.config.max_input_bytes.saturating_mul(2),
+        };
+        if argument.len() > max {
             return Err(attempt.failed(
                 ErrorKind::Input,
-                Error::Input(InputError::too_large(
-                    argument.len(),
-                    engine.config.max_input_bytes,
-                )),
+                Error::Input(InputError::too_large(argument.len(), max)),
             ));
         }
         let env: BTreeMap<String, String> = input
