@@ -160,6 +160,59 @@ fn audit_an_artifact_with_risky_grants() {
 }
 
 #[test]
+fn audit_warns_about_star_egress_and_memory_above_the_engine() {
+    let wasm = compiled_rbac();
+    let grants = temp("star.toml");
+    std::fs::write(
+        &grants,
+        "memory_mb = 512\n[fetch]\nallow = [\"*\"]\nmax_requests = 1\n",
+    )
+    .expect("grants");
+    let grants = grants.display().to_string();
+    let json = audit(&["audit", &wasm, "--grants", &grants, "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let warnings: Vec<(String, String)> = doc["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap_or_default().to_string(),
+                w["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let has = |code: &str, text: &str| {
+        warnings
+            .iter()
+            .filter(|(c, m)| c == code && m.contains(text))
+            .count()
+    };
+    // `*` is http and https: one warning each kind, not one per scheme.
+    assert_eq!(
+        has(
+            "wildcard_egress",
+            "`*` lets the script reach any public host"
+        ),
+        1,
+        "{warnings:?}"
+    );
+    assert_eq!(
+        has("plain_http", "`*` allows plain http"),
+        1,
+        "{warnings:?}"
+    );
+    assert_eq!(
+        has(
+            "memory_above_engine_max",
+            "memory_mb = 512 is above this engine's max_memory_mb = 128"
+        ),
+        1,
+        "{warnings:?}"
+    );
+}
+
+#[test]
 fn audit_a_script_with_narrow_grants() {
     let grants = temp("narrow.toml");
     std::fs::write(&grants, NARROW).expect("grants");
