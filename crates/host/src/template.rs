@@ -35,17 +35,17 @@ impl ClaimsTemplate {
     /// enforced). Missing paths never fail.
     pub fn run(&self, input: &RunInput, grants: &Grants) -> RunReport {
         let started = Instant::now();
-        let mut claims = self.template.render(&template_root(input));
-        let size = serde_json::Value::Object(claims.clone()).to_string().len();
-        let outcome = if size > grants.max_output_bytes {
-            Outcome::Error(ScriptError::new(
-                ErrorKind::OutputTooLarge,
-                format!(
-                    "the rendered claims are {size} bytes of JSON; max_output_bytes is {}",
-                    grants.max_output_bytes
-                ),
-            ))
-        } else {
+        // Rendering stops at the cap: a template whose placeholders repeat
+        // a large value costs no more than max_output_bytes.
+        let rendered = self
+            .template
+            .render_within(&template_root(input), grants.max_output_bytes);
+        let size = rendered
+            .as_ref()
+            .map(|claims| serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len()));
+        let outcome = if let Some(mut claims) =
+            rendered.filter(|_| size.is_some_and(|size| size <= grants.max_output_bytes))
+        {
             let dropped = strip_protected(&mut claims, is_protected);
             Outcome::Claims {
                 claims,
@@ -54,6 +54,18 @@ impl ClaimsTemplate {
                 id_token_dropped: Vec::new(),
                 scopes: ScopeChanges::default(),
             }
+        } else {
+            let size = match size {
+                Some(size) => format!("{size} bytes of JSON"),
+                None => "over it (rendering stopped at the cap)".to_string(),
+            };
+            Outcome::Error(ScriptError::new(
+                ErrorKind::OutputTooLarge,
+                format!(
+                    "the rendered claims are {size}; max_output_bytes is {}",
+                    grants.max_output_bytes
+                ),
+            ))
         };
         RunReport {
             outcome,

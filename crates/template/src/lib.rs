@@ -148,6 +148,24 @@ impl Template {
     /// Evaluates the template against `root`. Missing paths give their
     /// fallback or `null`; nothing here fails.
     pub fn render(&self, root: &Value) -> Map<String, Value> {
-        render::render_entries(&self.entries, root)
+        let mut budget = render::Budget {
+            left: usize::MAX,
+            exceeded: false,
+        };
+        render::render_entries(&self.entries, root, &mut budget)
+    }
+
+    /// [`render`](Self::render), stopping as soon as the claims would take
+    /// more than `max_bytes` of JSON: `None` then, after at most about
+    /// `max_bytes` of work and memory, however large the values the
+    /// placeholders name. (The size counted leaves escapes out, so a
+    /// result may still serialise a little over `max_bytes`: check it.)
+    pub fn render_within(&self, root: &Value, max_bytes: usize) -> Option<Map<String, Value>> {
+        let mut budget = render::Budget {
+            left: max_bytes,
+            exceeded: false,
+        };
+        let claims = render::render_entries(&self.entries, root, &mut budget);
+        (!budget.exceeded).then_some(claims)
     }
 }

@@ -1,33 +1,139 @@
-//! Evaluating a parsed template against a root value. Nothing here fails.
+//! Evaluating a parsed template against a root value. Nothing here fails;
+//! a budget stops rendering once the output would pass it.
 
 use serde_json::{Map, Value};
 
 use crate::expr::{Expr, Part, Segment, Term};
 use crate::json::Node;
 
-pub(crate) fn render_entries(entries: &[(String, Node)], root: &Value) -> Map<String, Value> {
-    entries
-        .iter()
-        .map(|(key, node)| (key.clone(), render_node(node, root)))
-        .collect()
+/// Bytes of JSON the output may still take (an estimate that never counts
+/// more than the serialised size: escapes are not counted). Once spent,
+/// rendering stops and `exceeded` is set.
+pub(crate) struct Budget {
+    pub(crate) left: usize,
+    pub(crate) exceeded: bool,
 }
 
-fn render_node(node: &Node, root: &Value) -> Value {
-    match node {
-        Node::Static(value) => value.clone(),
-        Node::Object(entries) => Value::Object(render_entries(entries, root)),
-        Node::Array(elements) => {
-            Value::Array(elements.iter().map(|n| render_node(n, root)).collect())
+impl Budget {
+    /// Charge `bytes`; false (and `exceeded`) when they do not fit.
+    fn charge(&mut self, bytes: usize) -> bool {
+        if self.exceeded || bytes > self.left {
+            self.exceeded = true;
+            return false;
         }
-        Node::Whole(expr) => eval(expr, root).cloned().unwrap_or(Value::Null),
+        self.left -= bytes;
+        true
+    }
+}
+
+/// The JSON size of `value` (without escapes), or `None` once it passes
+/// `cap`: walks no further than the cap.
+fn json_size(value: &Value, cap: usize) -> Option<usize> {
+    fn walk(value: &Value, total: &mut usize, cap: usize) -> bool {
+        let add = |total: &mut usize, n: usize| {
+            *total = total.saturating_add(n);
+            *total <= cap
+        };
+        match value {
+            Value::Null => add(total, 4),
+            Value::Bool(_) => add(total, 5),
+            Value::Number(n) => add(total, n.to_string().len()),
+            Value::String(s) => add(total, s.len() + 2),
+            Value::Array(items) => {
+                add(total, 2 + items.len()) && items.iter().all(|v| walk(v, total, cap))
+            }
+            Value::Object(map) => {
+                add(total, 2 + map.len() * 2)
+                    && map
+                        .iter()
+                        .all(|(k, v)| add(total, k.len() + 2) && walk(v, total, cap))
+            }
+        }
+    }
+    let mut total = 0;
+    walk(value, &mut total, cap).then_some(total)
+}
+
+pub(crate) fn render_entries(
+    entries: &[(String, Node)],
+    root: &Value,
+    budget: &mut Budget,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, node) in entries {
+        if !budget.charge(key.len() + 4) {
+            break;
+        }
+        let value = render_node(node, root, budget);
+        if budget.exceeded {
+            break;
+        }
+        out.insert(key.clone(), value);
+    }
+    out
+}
+
+fn render_node(node: &Node, root: &Value, budget: &mut Budget) -> Value {
+    let whole = |value: &Value, budget: &mut Budget| match json_size(value, budget.left) {
+        Some(size) if budget.charge(size) => value.clone(),
+        _ => {
+            budget.exceeded = true;
+            Value::Null
+        }
+    };
+    match node {
+        Node::Static(value) => whole(value, budget),
+        Node::Object(entries) => Value::Object(render_entries(entries, root, budget)),
+        Node::Array(elements) => {
+            let mut items = Vec::with_capacity(elements.len());
+            for element in elements {
+                if !budget.charge(1) {
+                    break;
+                }
+                items.push(render_node(element, root, budget));
+                if budget.exceeded {
+                    break;
+                }
+            }
+            Value::Array(items)
+        }
+        Node::Whole(expr) => match eval(expr, root) {
+            Some(value) => whole(value, budget),
+            None => whole(&Value::Null, budget),
+        },
         Node::Concat(parts) => {
             let mut out = String::new();
             for part in parts {
+                let before = out.len();
                 match part {
-                    Part::Text(text) => out.push_str(text),
-                    Part::Expr(expr) => append(&mut out, eval(expr, root)),
+                    Part::Text(text) => {
+                        if budget.charge(text.len()) {
+                            out.push_str(text);
+                        }
+                    }
+                    Part::Expr(expr) => {
+                        let value = eval(expr, root);
+                        // Objects and arrays are serialised: check their
+                        // size before writing them.
+                        let fits = match value {
+                            Some(v @ (Value::Object(_) | Value::Array(_))) => {
+                                json_size(v, budget.left).is_some()
+                            }
+                            _ => true,
+                        };
+                        if fits {
+                            append(&mut out, value);
+                            let _ = budget.charge(out.len() - before);
+                        } else {
+                            budget.exceeded = true;
+                        }
+                    }
+                }
+                if budget.exceeded {
+                    break;
                 }
             }
+            let _ = budget.charge(2);
             Value::String(out)
         }
     }

@@ -79,3 +79,26 @@ fn the_output_limit_applies() {
         Outcome::Error(e) if e.kind == claimscript::ErrorKind::OutputTooLarge
     ));
 }
+
+#[test]
+fn rendering_stops_at_the_output_limit() {
+    // Each placeholder names the whole context: unbounded, thousands of
+    // copies; bounded, the run stops at max_output_bytes.
+    let entries: Vec<String> = (0..2000)
+        .map(|i| format!(r#""k{i}": "{{{{ context }}}}""#))
+        .collect();
+    let template = ClaimsTemplate::parse(&format!("{{{}}}", entries.join(", "))).expect("parse");
+    let report = template.run(&crate::example_input("rbac"), &Grants::default());
+    match &report.outcome {
+        Outcome::Error(e) => {
+            assert_eq!(e.kind, claimscript::ErrorKind::OutputTooLarge);
+            assert!(
+                e.message
+                    .contains("over it (rendering stopped at the cap); max_output_bytes is 51200"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -367,3 +367,27 @@ fn an_empty_template_renders_an_empty_object() {
     assert!(template("{}").render(&profile()).is_empty());
     assert!(template(" \n{ } \n").render(&Value::Null).is_empty());
 }
+
+#[test]
+fn rendering_within_a_budget_stops_at_it() {
+    // 200 placeholders naming a 100 KB value: 20 MB rendered unbounded.
+    let big = "x".repeat(100_000);
+    let root = json!({ "big": big, "obj": { "s": big } });
+    let entries: Vec<String> = (0..200)
+        .map(|i| format!(r#""k{i}": "{{{{ big }}}}""#))
+        .collect();
+    let text = format!("{{{}}}", entries.join(", "));
+    let t = template(&text);
+    assert!(t.render_within(&root, 50_000).is_none());
+    // Concatenated and whole objects alike.
+    let t = template(r#"{"a": "pre {{ obj }} post", "b": "{{ obj }}"}"#);
+    assert!(t.render_within(&root, 50_000).is_none());
+    let rendered = t.render_within(&root, 1_000_000).expect("fits");
+    assert_eq!(rendered, t.render(&root));
+    // Within the budget: the same claims as render.
+    let t = template(r#"{"a": "{{ big }}", "n": 1}"#);
+    let small = json!({ "big": "y" });
+    let rendered = t.render_within(&small, 100).expect("fits");
+    assert_eq!(Value::Object(rendered), json!({ "a": "y", "n": 1 }));
+    assert!(t.render_within(&small, 5).is_none());
+}
