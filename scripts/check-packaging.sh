@@ -6,6 +6,7 @@
 #
 #   scripts/check-packaging.sh            # in CI, on a clean checkout
 #   ALLOW_DIRTY=1 scripts/check-packaging.sh   # locally, with edits
+#   NO_VERIFY=1 ...   # package only, without building each package (fast)
 #
 # `cargo publish --dry-run --workspace` packages the workspace together:
 # each crate is verified against the packages of the crates it depends on
@@ -17,6 +18,8 @@ export CARGO_TERM_COLOR=never
 
 dirty=()
 [ -n "${ALLOW_DIRTY:-}" ] && dirty=(--allow-dirty)
+verify=()
+[ -n "${NO_VERIFY:-}" ] && verify=(--no-verify)
 # Never published: the guest build tool and the example.
 unpublished=(--exclude claimscript-runtime-build --exclude claimscript-example-token-endpoint)
 
@@ -55,7 +58,7 @@ done
 echo "ok"
 
 echo "== cargo publish --dry-run --workspace (packages and builds each crate from its package)"
-cargo publish --dry-run --workspace --locked "${dirty[@]}" "${unpublished[@]}"
+cargo publish --dry-run --workspace --locked "${dirty[@]}" "${verify[@]}" "${unpublished[@]}"
 
 echo "== cargo install --path crates/cli gives a working binary"
 root=$(mktemp -d)
