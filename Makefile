@@ -3,7 +3,7 @@ CARGO ?= cargo
 RUNTIME_DIR := crates/host/runtime
 GUEST_MODULE := guest/target/claimscript-guest.wasm
 
-.PHONY: build test test-deps lint fmt guest guest-check example bench bench-deps playground playground-check clean
+.PHONY: build test test-deps lint fmt guest guest-check example bench bench-deps playground playground-check clean fuzz fuzz-smoke fuzz-deps soak
 
 build:
 	$(CARGO) build --release -p claimscript-cli
@@ -57,6 +57,44 @@ bench-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends wrk; }
+
+# Coverage-guided fuzzing (fuzz/, cargo-fuzz + libFuzzer on the stable
+# toolchain with RUSTC_BOOTSTRAP=1; see RELIABILITY.md). `make fuzz` runs
+# each target for FUZZ_SECONDS; `make fuzz-smoke` (CI) for
+# FUZZ_SMOKE_SECONDS each. New inputs go to fuzz/corpus-work/ (ignored);
+# the committed seeds in fuzz/corpus/ are only read. A crash leaves its
+# input in fuzz/artifacts/TARGET/ and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SANITIZER ?= none
+FUZZ_TARGETS := input_json grants_toml fetch_patterns egress_classify template validate_output issuer hooks_parse hooks_verify server_config run_script
+FUZZ_RUN = RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --release --sanitizer $(FUZZ_SANITIZER)
+
+fuzz-deps:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+fuzz: fuzz-deps
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build --release --sanitizer $(FUZZ_SANITIZER)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus-work/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_RUN) $$t fuzz/corpus-work/$$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 || exit 1; \
+	done
+
+fuzz-smoke: fuzz-deps
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build --release --sanitizer $(FUZZ_SANITIZER)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus-work/$$t; \
+	  echo "== fuzz-smoke $$t for $(FUZZ_SMOKE_SECONDS) s"; \
+	  $(FUZZ_RUN) $$t fuzz/corpus-work/$$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SMOKE_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 || exit 1; \
+	done
+
+# At least 1,000,000 runs in one process (crates/host/examples/soak.rs):
+# prints the outcome tallies, the RSS / fd / heap slopes per 100k runs after
+# warm-up, and the pool check; fails on any unexpected outcome. Minutes.
+SOAK_RUNS ?= 1000000
+soak:
+	$(CARGO) run --release -p claimscript --example soak -- --runs $(SOAK_RUNS)
 
 # Build the QuickJS runtime (guest/ + wit/) into the component the host embeds.
 guest:
