@@ -20,13 +20,25 @@ const NOW_SECS: u64 = 1_700_000_000;
 fn verifiers() -> &'static [Verifier] {
     static VERIFIERS: OnceLock<Vec<Verifier>> = OnceLock::new();
     VERIFIERS.get_or_init(|| {
-        let bearer = BearerConfig::new("https://issuer.example", "api://hook", "https://issuer.example/keys");
+        let bearer = BearerConfig::new(
+            "https://issuer.example",
+            "api://hook",
+            "https://issuer.example/keys",
+        );
         vec![
-            Verifier::new(Auth::Okta(okta::Auth::header("x-hook-secret", "okta-fuzz-secret").expect("okta"))),
+            Verifier::new(Auth::Okta(
+                okta::Auth::header("x-hook-secret", "okta-fuzz-secret").expect("okta"),
+            )),
             Verifier::new(Auth::Okta(okta::Auth::bearer(bearer))),
-            Verifier::new(Auth::Zitadel(zitadel::Auth::new("zitadel-fuzz-key").expect("zitadel"))),
-            Verifier::new(Auth::Hydra(hydra::Auth::header("x-api-key", "hydra-fuzz-key").expect("hydra"))),
-            Verifier::new(Auth::Hydra(hydra::Auth::cookie("hydra_key", "hydra-fuzz-key").expect("hydra"))),
+            Verifier::new(Auth::Zitadel(
+                zitadel::Auth::new("zitadel-fuzz-key").expect("zitadel"),
+            )),
+            Verifier::new(Auth::Hydra(
+                hydra::Auth::header("x-api-key", "hydra-fuzz-key").expect("hydra"),
+            )),
+            Verifier::new(Auth::Hydra(
+                hydra::Auth::cookie("hydra_key", "hydra-fuzz-key").expect("hydra"),
+            )),
             Verifier::with_replay_capacity(
                 Auth::Supabase(StandardWebhooks::from_config(SUPABASE_SECRET).expect("supabase")),
                 64,
@@ -47,8 +59,12 @@ fn split_request(data: &[u8]) -> (HeaderMap, &[u8]) {
             continue;
         };
         let name = &line[..colon];
-        let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
+        let value = line[colon + 1..]
+            .strip_prefix(b" ")
+            .unwrap_or(&line[colon + 1..]);
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
             headers.append(name, value);
         }
     }
@@ -66,7 +82,11 @@ fuzz_target!(|data: &[u8]| {
     match verifier.verify(&headers, body, now, &NoKeys) {
         Ok(()) => {}
         Err(e) => {
-            assert!(matches!(e.status().as_u16(), 400..=599), "{e}: {}", e.status());
+            assert!(
+                matches!(e.status().as_u16(), 400..=599),
+                "{e}: {}",
+                e.status()
+            );
             let _ = e.kind();
         }
     }

@@ -30,7 +30,10 @@ fn object(value: Option<&Value>) -> Map<String, Value> {
 
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -43,11 +46,18 @@ fuzz_target!(|data: &[u8]| {
     let claims = object(parts.get(1));
     let (payload, collisions) = merge(&base, &claims, claimscript::is_protected);
     for (name, value) in &base {
-        assert_eq!(payload.get(name), Some(value), "the base's {name} was overwritten");
+        assert_eq!(
+            payload.get(name),
+            Some(value),
+            "the base's {name} was overwritten"
+        );
     }
     for (name, value) in &claims {
         if claimscript::is_protected(name) && !base.contains_key(name) {
-            assert!(!payload.contains_key(name), "protected {name} came from the script");
+            assert!(
+                !payload.contains_key(name),
+                "protected {name} came from the script"
+            );
             assert!(collisions.contains(name));
         } else if !base.contains_key(name) {
             assert_eq!(payload.get(name), Some(value));
@@ -58,7 +68,10 @@ fuzz_target!(|data: &[u8]| {
     changes.added = strings(parts.get(2));
     changes.removed = strings(parts.get(3));
     let (scoped, _ignored) = issuer.apply_scopes(&base, &changes);
-    for token in [issuer.sign(&scoped, &claims), issuer.sign_id_token(&base, &claims)] {
+    for token in [
+        issuer.sign(&scoped, &claims),
+        issuer.sign_id_token(&base, &claims),
+    ] {
         match token {
             Ok(token) => {
                 assert_eq!(token.compact.split('.').count(), 3, "not a compact JWS");

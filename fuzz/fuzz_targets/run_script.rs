@@ -43,12 +43,19 @@ fn fixture() -> &'static Fixture {
         let mut config = EngineConfig::default();
         config.max_concurrent_runs = 1;
         let engine = Engine::with_config(config).expect("engine");
-        let script = runtime.block_on(engine.compile(SCRIPT)).expect("the fixed script compiles");
+        let script = runtime
+            .block_on(engine.compile(SCRIPT))
+            .expect("the fixed script compiles");
         let grants = Grants::default()
             .with_fuel(20_000_000)
             .with_timeout_ms(2_000)
             .with_max_output_bytes(256 * 1024);
-        Fixture { _engine: engine, runtime, script, grants }
+        Fixture {
+            _engine: engine,
+            runtime,
+            script,
+            grants,
+        }
     })
 }
 

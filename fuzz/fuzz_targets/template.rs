@@ -31,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
         let size = serde_json::to_string(claims).map(|s| s.len()).unwrap_or(0);
         assert!(size <= 64 * 1024, "claims of {size} bytes over the limit");
         for name in claims.keys() {
-            assert!(!claimscript::is_protected(name), "protected claim {name} rendered");
+            assert!(
+                !claimscript::is_protected(name),
+                "protected claim {name} rendered"
+            );
         }
     }
 });

@@ -15,9 +15,16 @@ fuzz_target!(|data: &[u8]| {
     };
     match claimscript::bench_support::validate(text, max) {
         Outcome::Claims { claims, .. } => {
-            assert!(text.len() <= max, "{} bytes of claims JSON accepted over {max}", text.len());
+            assert!(
+                text.len() <= max,
+                "{} bytes of claims JSON accepted over {max}",
+                text.len()
+            );
             for name in claims.keys() {
-                assert!(!claimscript::is_protected(name), "protected claim {name} kept");
+                assert!(
+                    !claimscript::is_protected(name),
+                    "protected claim {name} kept"
+                );
             }
         }
         other => {
