@@ -151,26 +151,6 @@ fn style_name(style: Style) -> &'static str {
 fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), ScriptError> {
     let runtime = javy::Runtime::new(runtime_config())
         .map_err(|e| error(ErrorKind::Unsupported, format!("cannot start QuickJS: {e}")))?;
-    if let Some(at) = source.find('\0') {
-        let line = source[..at].matches('\n').count() + 1;
-        let column = source[..at]
-            .rsplit('\n')
-            .next()
-            .map_or(0, |l| l.chars().count())
-            + 1;
-        return Err(ScriptError {
-            line: u32::try_from(line).ok(),
-            column: u32::try_from(column).ok(),
-            ..error(
-                ErrorKind::Syntax,
-                format!(
-                    "the source contains a NUL character (U+0000) at line {line}, column \
-                     {column}, which Claimscript cannot compile; in a string, write it as \\0 \
-                     or \\u0000"
-                ),
-            )
-        });
-    }
     let scan = source::scan(source);
     let style = style.unwrap_or_else(|| source::detect_style(&scan));
     let packages = check_source(&scan, style)?;
@@ -305,16 +285,7 @@ fn evaluate_script<'js>(
         let declared =
             Module::declare(cx.clone(), SCRIPT_NAME, source).map_err(|e| compile_error(cx, e))?;
         let (module, promise) = declared.eval().map_err(|e| compile_error(cx, e))?;
-        promise.finish::<()>().map_err(|e| match e {
-            // Nothing the top level awaits can settle: host calls and
-            // timers are refused while a script loads.
-            JsError::WouldBlock => error(
-                ErrorKind::Pending,
-                "the module's top-level await can never settle: nothing it awaits is in \
-                 progress (fetch and timers are not available while a script loads)",
-            ),
-            e => compile_error(cx, e),
-        })?;
+        promise.finish::<()>().map_err(|e| compile_error(cx, e))?;
         module
             .namespace()
             .and_then(|ns| ns.get(LOGTO_ENTRY))
@@ -393,7 +364,6 @@ fn syntax_error_column(line: &str, message: &str, reported: Option<u32>) -> Opti
 }
 
 fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
-    let budget = usize::try_from(input.max_output_bytes).unwrap_or(usize::MAX);
     let context = loaded.runtime.context();
     let promise = context.with(|cx| -> Result<_, ScriptError> {
         let driver = restore(&cx, &loaded.driver)?;
@@ -417,7 +387,7 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
         let step = context.with(|cx| -> Result<Option<Claims>, ScriptError> {
             let promise = promise.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
             match promise.result::<Object>() {
-                Some(Ok(result)) => claims(&cx, loaded, &result, budget).map(Some),
+                Some(Ok(result)) => claims(&cx, loaded, &result).map(Some),
                 Some(Err(e)) => Err(thrown(&cx, e, ErrorKind::Script)),
                 None => {
                     let driver = restore(&cx, &loaded.driver)?;
@@ -439,20 +409,16 @@ fn restore<'js>(
     driver.clone().restore(cx).map_err(|e| internal(cx, e))
 }
 
-/// The run's `{ access, id, scopesAdded, scopesRemoved }` as WIT claims;
-/// the two claim sets' JSON together within `budget` bytes
-/// (`max_output_bytes`).
+/// The run's `{ access, id, scopesAdded, scopesRemoved }` as WIT claims.
 fn claims<'js>(
     cx: &Ctx<'js>,
     loaded: &Loaded,
     result: &Object<'js>,
-    budget: usize,
 ) -> Result<Claims, ScriptError> {
     let get = |key: &str| -> Result<Value<'js>, ScriptError> {
         result.get(key).map_err(|e| internal(cx, e))
     };
-    let access_token = claims_json(cx, loaded, get("access")?, budget, 0)?;
-    let written = access_token.len();
+    let access_token = claims_json(cx, loaded, get("access")?)?;
     // A Logto script returns its access-token claims and has no API for
     // anything else.
     if loaded.style == Style::Logto {
@@ -476,63 +442,31 @@ fn claims<'js>(
         id_token: if id.is_undefined() {
             None
         } else {
-            Some(claims_json(cx, loaded, id, budget, written)?)
+            Some(claims_json(cx, loaded, id)?)
         },
         scopes_added: strings("scopesAdded")?,
         scopes_removed: strings("scopesRemoved")?,
     })
 }
 
-/// Claims' JSON: the runtime's writer, or the `JSON.stringify` captured at
-/// load when it declines. `written` bytes of the budget are already used.
+/// Claims' JSON: the runtime's writer, or `JSON.stringify` when it declines.
 fn claims_json<'js>(
     cx: &Ctx<'js>,
     loaded: &Loaded,
     claims: Value<'js>,
-    budget: usize,
-    written: usize,
 ) -> Result<String, ScriptError> {
-    let left = budget.saturating_sub(written);
-    let declined = match output::to_json(cx, &claims, left) {
+    match output::to_json(cx, &claims) {
         Ok(json) => return Ok(json),
-        Err(output::Declined::Fallback) => None,
-        Err(declined) => Some(declined),
-    };
-    let declined = match declined {
-        Some(declined) => declined,
-        None => {
-            let driver = restore(cx, &loaded.driver)?;
-            let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
-            let json: String = stringify
-                .call((claims,))
-                .map_err(|e| thrown(cx, e, ErrorKind::Script))?;
-            match output::finish(json, left) {
-                Ok(json) => return Ok(json),
-                Err(declined) => declined,
-            }
+        Err(output::Declined::Threw) => {
+            return Err(thrown(cx, JsError::Exception, ErrorKind::Script));
         }
-    };
-    Err(match declined {
-        output::Declined::Threw => thrown(cx, JsError::Exception, ErrorKind::Script),
-        output::Declined::TooLarge => error(
-            ErrorKind::OutputTooLarge,
-            format!(
-                "the returned claims are over {budget} bytes of JSON; max_output_bytes is {budget}"
-            ),
-        ),
-        output::Declined::TooDeep => error(
-            ErrorKind::InvalidOutput,
-            format!(
-                "the returned claims nest objects and arrays more than {} levels deep \
-                 (the limit)",
-                output::MAX_DEPTH
-            ),
-        ),
-        output::Declined::Fallback => error(
-            ErrorKind::InvalidOutput,
-            "the returned claims could not be written as JSON",
-        ),
-    })
+        Err(output::Declined::Fallback) => {}
+    }
+    let driver = restore(cx, &loaded.driver)?;
+    let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
+    stringify
+        .call((claims,))
+        .map_err(|e| thrown(cx, e, ErrorKind::Script))
 }
 
 /// An error raised while evaluating the script at load time.

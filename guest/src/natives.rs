@@ -208,9 +208,7 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
             let headers: Vec<Vec<String>> = response
                 .headers
                 .into_iter()
-                // The prelude adopts this list as the response's headers
-                // (`receivedHeaders` in fetch.js): names lower-cased.
-                .map(|(k, v)| vec![k.to_ascii_lowercase(), v])
+                .map(|(k, v)| vec![k, v])
                 .collect();
             let body = ArrayBuffer::new(cx.clone(), response.body).map_err(internal)?;
             payload.set("status", response.status).map_err(internal)?;

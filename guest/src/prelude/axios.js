@@ -4,7 +4,7 @@
 (function (native, shared) {
   'use strict';
 
-  const { unsupported, utf8Decode, bodyJson } = shared;
+  const { unsupported } = shared;
   // Captured now: a script that replaces these globals does not change the
   // shim built on them.
   const { fetch, Headers, URL, URLSearchParams, AbortSignal, TextEncoder, btoa } = globalThis;
@@ -140,17 +140,15 @@
       }
       let response;
       let text;
-      let bytes;
       try {
         response = await fetch(url, init);
-        bytes = await response.arrayBuffer();
-        text = utf8Decode(bytes);
+        text = await response.text();
       } catch (error) {
         throw failure(error, config, timeout !== undefined && timeout.aborted);
       }
       let data = text;
       if (config.responseType !== 'text' && text !== '') {
-        try { data = bodyJson(bytes); } catch (_) { data = text; }
+        try { data = JSON.parse(text); } catch (_) { data = text; }
       }
       const responseHeaders = fromEntries(response.headers);
       const cookies = response.headers.getSetCookie();

@@ -57,16 +57,6 @@
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
-  // "Parse JSON from bytes" (Body.json()): the runtime's JSON builder, in
-  // one pass over the bytes; when it declines (not JSON, or a lone
-  // surrogate it cannot build), JSON.parse's own result or SyntaxError.
-  function bodyJson(buffer) {
-    const parsed = native.jsonParse(buffer);
-    return parsed !== null ? parsed[0] : parseJson(utf8Decode(buffer));
-  }
-  shared.bodyJson = bodyJson;
-  shared.utf8Decode = utf8Decode;
-
   // ---- crypto -------------------------------------------------------------
 
   const MAX_RANDOM_BYTES = 65536;
@@ -238,20 +228,23 @@
 
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-  // An HTTP token, lower-cased (checked by a native: a regular expression
-  // costs thousands of fuel a call).
   function headerName(name) {
-    return native.headerName(String(name));
+    name = String(name);
+    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: '${name}'`);
+    return name.toLowerCase();
   }
 
   // A ByteString, stripped of surrounding HTTP whitespace, without NUL, CR or LF.
   function headerValue(value) {
-    return native.headerValue(String(value));
+    value = String(value);
+    if (/[^\x00-\xff]/.test(value)) throw new TypeError('Invalid header value: not a ByteString');
+    value = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    if (/[\0\r\n]/.test(value)) throw new TypeError('Invalid header value: NUL, CR or LF');
+    return value;
   }
 
   let headerEntries;
   let lockHeaders;
-  let receivedHeaders;
   let copyHeaders;
 
   class Headers {
@@ -331,8 +324,6 @@
     // "Sort and combine": by name, one entry per name with its values joined
     // by ", ", except set-cookie whose values stay separate entries.
     #sorted() {
-      const list = this.#list;
-      if (list.length < 2) return list.map(([name, value]) => [name, value]);
       const names = [...new Set(this.#list.map(([n]) => n))].sort();
       const out = [];
       for (const name of names) {
@@ -359,14 +350,6 @@
     static {
       headerEntries = (headers) => headers.#sorted();
       lockHeaders = (headers) => { headers.#immutable = true; return headers; };
-      // A response's immutable headers from the host's list of
-      // [lower-cased name, value] arrays (already valid HTTP), adopted as is.
-      receivedHeaders = (list) => {
-        const headers = new Headers();
-        headers.#list = list;
-        headers.#immutable = true;
-        return headers;
-      };
       // A copy with the same guard, for Response.clone().
       copyHeaders = (headers) => {
         const copy = new Headers(headers);
@@ -432,7 +415,7 @@
     async arrayBuffer() { return this.#consume(); }
     async bytes() { return new Uint8Array(this.#consume()); }
     async text() { return utf8Decode(this.#consume()); }
-    async json() { return bodyJson(this.#consume()); }
+    async json() { return parseJson(utf8Decode(this.#consume())); }
 
     static {
       // The bytes (null for no body) without reading them.
@@ -460,14 +443,6 @@
     const upper = method.toUpperCase();
     if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`Forbidden method: ${method}`);
     return NORMALIZED_METHODS.includes(upper) ? upper : method;
-  }
-
-  // A request's URL: the href of an absolute URL without credentials.
-  function requestUrl(value) {
-    const parsed = native.fetchUrl(String(value));
-    if (parsed === null) throw new TypeError(`Request: '${value}' is not an absolute URL`);
-    if (parsed[1]) throw new TypeError('Request: the URL must not include credentials');
-    return parsed[0];
   }
 
   // There is no base URL to resolve against: URLs must be absolute.
@@ -499,7 +474,9 @@
       if (source !== null) {
         url = source.#url;
       } else {
-        url = requestUrl(input);
+        const parsed = absoluteUrl(input, 'Request');
+        if (parsed.username !== '' || parsed.password !== '') throw new TypeError('Request: the URL must not include credentials');
+        url = parsed.href;
       }
       const method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
       const headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
@@ -519,17 +496,13 @@
       this.#url = url;
       this.#method = method;
       this.#headers = headers;
-      // Made when first asked for: most requests never are.
-      this.#signal = signal;
+      this.#signal = signal !== null ? signal : new AbortController().signal;
     }
 
     get url() { return this.#url; }
     get method() { return this.#method; }
     get headers() { return this.#headers; }
-    get signal() {
-      if (this.#signal === null) this.#signal = new AbortController().signal;
-      return this.#signal;
-    }
+    get signal() { return this.#signal; }
     get redirect() { return 'follow'; }
 
     clone() {
@@ -564,11 +537,6 @@
     #headers;
 
     constructor(body = null, init = undefined) {
-      // #create's blank response, filled in by it (INTERNAL is private).
-      if (body === INTERNAL) {
-        super(null);
-        return;
-      }
       const extracted = extractBody(body);
       super(extracted !== null ? extracted.bytes : null);
       this.#initialize(init, extracted);
@@ -594,7 +562,7 @@
 
     // A response made by this file, skipping the checks on scripts' input.
     static #create(bytes, { status, statusText = '', headers, type = 'default', url = '', redirected = false }) {
-      const response = new Response(INTERNAL);
+      const response = new Response();
       adoptBody(response, bytes);
       response.#type = type;
       response.#url = url;
@@ -652,7 +620,7 @@
         return Response.#create(NULL_BODY_STATUSES.includes(status) ? null : payload.body, {
           status,
           statusText: String(payload.statusText),
-          headers: receivedHeaders(payload.headers),
+          headers: lockHeaders(new Headers(payload.headers)),
           type: 'basic',
           url: String(payload.url),
           redirected: Boolean(payload.redirected),
@@ -673,21 +641,17 @@
     return new Promise((resolve, reject) => {
       const request = new Request(input, init);
       const { url, method, headers, signal } = requestParts(request);
-      if (signal !== null) {
-        const before = abortState(signal);
-        if (before.aborted) throw before.reason;
-      }
+      const before = abortState(signal);
+      if (before.aborted) throw before.reason;
       const body = takeBody(request);
       const handle = native.fetchStart(method, url, headerEntries(headers), body !== null ? body : undefined);
-      const stop = signal === null ? noop : onAbort(signal, () => {
+      const stop = onAbort(signal, () => {
         native.fetchCancel(handle);
         finish(handle).reject(abortState(signal).reason);
       });
       pending.set(handle, { resolve, reject, stop });
     });
   }
-
-  function noop() {}
 
   // The waiter for `handle`, taken out of `pending`; undefined if not there.
   function finish(handle) {
