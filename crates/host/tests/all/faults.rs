@@ -330,7 +330,7 @@ fn gzip_bomb(len: usize) -> Vec<u8> {
             self.put(reversed, count);
         }
     }
-    assert!(len >= 1 && (len - 1) % 258 == 0, "len = 1 + 258 k");
+    assert!(len >= 1 && (len - 1).is_multiple_of(258), "len = 1 + 258 k");
     let mut bits = Bits {
         out: vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff],
         acc: 0,
