@@ -11,6 +11,14 @@ fn main() {
     let mut files = Vec::new();
     collect(&dist, &dist, &mut files);
     files.sort();
+    // A binary without its playground would answer 404 at /playground/:
+    // refuse to build instead.
+    if !files.iter().any(|(name, _)| name == "index.html") {
+        panic!(
+            "the playground bundle is missing: {} has no index.html (run `make playground`)",
+            dist.display()
+        );
+    }
     let mut out = String::from(
         "/// The playground's files: name relative to the bundle, and bytes.\npub(crate) static PLAYGROUND: &[(&str, &[u8])] = &[\n",
     );
