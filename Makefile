@@ -17,6 +17,13 @@ example: build
 # (Node.js and npm needed), and the playground's tests drive Debian's
 # Chromium (installed by playground/run-tests.sh when missing, as root).
 test-deps:
+	@command -v docker-registry >/dev/null 2>&1 || { \
+	  echo "== installing Debian's docker-registry (the OCI tests start their own on loopback)"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  $$sudo apt-get update -qq && \
+	  echo exit 101 | $$sudo tee /usr/sbin/policy-rc.d >/dev/null && $$sudo chmod +x /usr/sbin/policy-rc.d && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends docker-registry; \
+	  $$sudo rm -f /usr/sbin/policy-rc.d; }
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
 	cd tests/types && npm ci --no-audit --no-fund --loglevel=error
 
