@@ -345,11 +345,15 @@ impl Registry {
         self.metrics.scripts(registered, loaded);
     }
 
+    /// The slot of `name`, or a 404.
+    pub(crate) fn existing(&self, name: &str) -> Result<Arc<Slot>, ApiError> {
+        self.slot(name)
+            .ok_or_else(|| ApiError::not_found(format!("no script named {name:?}")))
+    }
+
     /// The version a run of `name` uses.
     pub(crate) fn version(&self, name: &str) -> Result<(Arc<Slot>, Arc<Version>), ApiError> {
-        let slot = self
-            .slot(name)
-            .ok_or_else(|| ApiError::not_found(format!("no script named {name:?}")))?;
+        let slot = self.existing(name)?;
         match slot.current() {
             Some(v) => Ok((slot, v)),
             None => {

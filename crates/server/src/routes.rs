@@ -297,6 +297,22 @@ impl App {
     }
 }
 
+/// A 409 for a script the config owns (a file or an OCI reference): the
+/// API may not `verb` it.
+fn refuse_config_owned(slot: Option<&Slot>, name: &str, verb: &str) -> Result<(), ApiError> {
+    match slot.and_then(Slot::current).map(|v| v.origin.clone()) {
+        Some(origin) if origin.config_owned() => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "defined_in_config",
+            format!(
+                "the script {name:?} comes from {}; {verb} it there",
+                origin_text(&origin)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn origin_text(origin: &Origin) -> String {
     match origin {
         Origin::Config { path } => path.display().to_string(),
@@ -391,10 +407,7 @@ async fn get_script(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     auth(&app, &headers, Scope::Run)?;
-    let slot = app
-        .registry
-        .slot(&name)
-        .ok_or_else(|| ApiError::not_found(format!("no script named {name:?}")))?;
+    let slot = app.registry.existing(&name)?;
     let mut item = app.registry.describe(&name, &slot);
     if let Some(version) = slot.current() {
         let script = app.registry.script(&version)?;
@@ -429,21 +442,7 @@ async fn put_script(
     auth(&app, &headers, Scope::Admin)?;
     check_name(&name).map_err(|m| ApiError::bad_request("invalid_name", m))?;
     let slot = app.registry.slot(&name);
-    if let Some(origin) = slot
-        .as_ref()
-        .and_then(|s| s.current())
-        .map(|v| v.origin.clone())
-        .filter(Origin::config_owned)
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "defined_in_config",
-            format!(
-                "the script {name:?} comes from {}; change it there",
-                origin_text(&origin)
-            ),
-        ));
-    }
+    refuse_config_owned(slot.as_deref(), &name, "change")?;
     let is_wasm = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -547,24 +546,8 @@ async fn delete_script(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     auth(&app, &headers, Scope::Admin)?;
-    let slot = app
-        .registry
-        .slot(&name)
-        .ok_or_else(|| ApiError::not_found(format!("no script named {name:?}")))?;
-    if let Some(origin) = slot
-        .current()
-        .map(|v| v.origin.clone())
-        .filter(Origin::config_owned)
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "defined_in_config",
-            format!(
-                "the script {name:?} comes from {}; remove it there",
-                origin_text(&origin)
-            ),
-        ));
-    }
+    let slot = app.registry.existing(&name)?;
+    refuse_config_owned(Some(&slot), &name, "remove")?;
     app.registry
         .data()
         .remove_record(&name)
