@@ -62,12 +62,19 @@ pub enum FetchFailure {
     #[error("{}", connect_text(.0))]
     Connect(#[source] std::io::Error),
     /// The TLS handshake failed (an untrusted certificate, a TLS alert, a
-    /// server that does not speak TLS).
-    #[error("TLS failed: {0}")]
+    /// server that does not speak TLS, a connection closed or reset during
+    /// the handshake). The text says why, then quotes the TLS library:
+    /// `TLS handshake failed: the server's certificate is not trusted: its
+    /// issuer is unknown, as for a self-signed certificate (invalid peer
+    /// certificate: UnknownIssuer)`.
+    #[error("{}", tls_text(.0))]
     Tls(#[source] std::io::Error),
-    /// The connection failed after it was opened (reset by the server).
-    #[error("connection lost: {0}")]
-    ConnectionLost(#[source] std::io::Error),
+    /// The connection failed after it was opened (reset by the server, a
+    /// TLS error after the handshake), and when: `connection lost:
+    /// Connection reset by peer (os error 104), while reading the response
+    /// body`.
+    #[error("connection lost: {0}{1}")]
+    ConnectionLost(#[source] std::io::Error, LostWhile),
     /// The server's response is not valid HTTP/1.x, or ended early.
     #[error("{0}")]
     Protocol(ProtocolFault),
@@ -108,6 +115,33 @@ fn connect_text(error: &std::io::Error) -> String {
         "connection refused".into()
     } else {
         format!("connection failed: {error}")
+    }
+}
+
+/// When a connection was lost, as far as the HTTP client says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LostWhile {
+    /// Sending the request or reading the status line and headers.
+    ResponseHead,
+    /// Reading the response body.
+    ResponseBody,
+    /// Sending the request body.
+    RequestBody,
+    /// Not known.
+    Unknown,
+}
+
+impl std::fmt::Display for LostWhile {
+    /// A suffix for [`FetchFailure::ConnectionLost`]'s text: `, while
+    /// reading the response body` (empty when not known).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LostWhile::ResponseHead => ", before the response head was complete",
+            LostWhile::ResponseBody => ", while reading the response body",
+            LostWhile::RequestBody => ", while sending the request body",
+            LostWhile::Unknown => "",
+        })
     }
 }
 
@@ -296,7 +330,7 @@ impl FetchFailure {
             FetchFailure::Dns(_) => FetchFailureKind::Dns,
             FetchFailure::Connect(_) => FetchFailureKind::Connect,
             FetchFailure::Tls(_) => FetchFailureKind::Tls,
-            FetchFailure::ConnectionLost(_) => FetchFailureKind::ConnectionLost,
+            FetchFailure::ConnectionLost(..) => FetchFailureKind::ConnectionLost,
             FetchFailure::Protocol(_) => FetchFailureKind::Protocol,
             FetchFailure::TooLarge(_) => FetchFailureKind::TooLarge,
             FetchFailure::Timeout { .. } => FetchFailureKind::Timeout,
@@ -342,9 +376,9 @@ impl FetchFailure {
                 "connection refused".into()
             }
             FetchFailure::Connect(e) => format!("connection failed: {}", e.kind()),
-            // A certificate error names the server the script chose.
-            FetchFailure::Tls(e) => format!("TLS failed: {}", tls_summary(e)),
-            FetchFailure::ConnectionLost(e) => format!("connection lost: {}", e.kind()),
+            // A certificate error may name the server the script chose.
+            FetchFailure::Tls(e) => format!("TLS handshake failed: {}", tls_summary(e)),
+            FetchFailure::ConnectionLost(e, _) => format!("connection lost: {}", e.kind()),
             FetchFailure::InvalidRequest(InvalidRequest::HeaderName { .. }) => {
                 "invalid request: a header name is not valid".into()
             }
@@ -388,22 +422,84 @@ impl From<Refusal> for FetchFailure {
     }
 }
 
-/// What kind of TLS failure, in words that never quote the server's name
-/// or certificate.
-fn tls_summary(error: &std::io::Error) -> &'static str {
-    match error
+/// The script's text for a failed handshake: why, in the host's words,
+/// then the TLS library's (or the I/O error's) own text.
+fn tls_text(error: &std::io::Error) -> String {
+    format!("TLS handshake failed: {} ({error})", tls_summary(error))
+}
+
+/// Why a handshake failed, in words that never quote the server's name or
+/// certificate (the record keeps only these).
+fn tls_summary(error: &std::io::Error) -> String {
+    use rustls::CertificateError as C;
+    let Some(tls) = rustls_error(error) else {
+        return match error.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                "the server closed the connection during the handshake".into()
+            }
+            std::io::ErrorKind::ConnectionReset => {
+                "the connection was reset during the handshake".into()
+            }
+            kind => format!("it did not complete: {kind}"),
+        };
+    };
+    let certificate = |why: &str| format!("the server's certificate is not trusted: {why}");
+    match tls {
+        rustls::Error::InvalidCertificate(e) => match e {
+            C::UnknownIssuer => {
+                certificate("its issuer is unknown, as for a self-signed certificate")
+            }
+            C::Expired | C::ExpiredContext { .. } => certificate("it has expired"),
+            C::NotValidYet | C::NotValidYetContext { .. } => certificate("it is not valid yet"),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                certificate("it is not valid for the host name")
+            }
+            C::Revoked => certificate("it is revoked"),
+            C::BadSignature
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                certificate("its signature is bad or of an unsupported algorithm")
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                certificate("it is not for TLS servers")
+            }
+            C::BadEncoding => certificate("it is malformed"),
+            _ => certificate("it was rejected"),
+        },
+        rustls::Error::NoCertificatesPresented => "the server presented no certificate".into(),
+        rustls::Error::AlertReceived(alert) => format!("the server sent the alert {alert:?}"),
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            "the server does not speak TLS as expected (a plain HTTP server?)".into()
+        }
+        rustls::Error::PeerIncompatible(_) => {
+            "no TLS version or cipher suite in common with the server".into()
+        }
+        rustls::Error::PeerMisbehaved(_) => "the server broke the TLS protocol".into(),
+        _ => "the TLS library refused the connection".into(),
+    }
+}
+
+/// The innermost I/O error of `error`: hyper-rustls wraps the handshake's
+/// error (itself an I/O error carrying the rustls error) in another one,
+/// and an I/O error's `source()` skips the error it wraps.
+fn innermost_io(error: &std::io::Error) -> &std::io::Error {
+    let mut current = error;
+    while let Some(inner) = current
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<std::io::Error>())
+    {
+        current = inner;
+    }
+    current
+}
+
+/// The rustls error an I/O error carries, however deeply wrapped.
+fn rustls_error(error: &std::io::Error) -> Option<&rustls::Error> {
+    innermost_io(error)
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
-    {
-        Some(rustls::Error::InvalidCertificate(_)) => "the certificate was not accepted",
-        Some(rustls::Error::NoCertificatesPresented) => "the server presented no certificate",
-        Some(rustls::Error::AlertReceived(_)) => "the server sent an alert",
-        Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }) => {
-            "the server does not speak TLS as expected"
-        }
-        Some(rustls::Error::PeerIncompatible(_)) => "no protocol version or cipher in common",
-        _ => "the handshake did not complete",
-    }
 }
 
 /// An owned copy of an I/O error found (borrowed) in a source chain: the
@@ -443,20 +539,26 @@ pub(crate) fn from_client_error(
             hyper_error.get_or_insert(h);
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return FetchFailure::Tls(own_io(io));
+            let inner = innermost_io(io);
+            if connecting && hyper_error.is_none() {
+                // The TCP connection's own failures are `ConnectError`s
+                // (found above): an I/O error while connecting comes from
+                // the TLS handshake, which hyper-rustls wraps in another.
+                if rustls_error(inner).is_some() || !std::ptr::eq(inner, io) {
+                    return FetchFailure::Tls(own_io(inner));
+                }
+                return FetchFailure::Connect(own_io(inner));
             }
             // hyper's body decoder reports a body cut short as an I/O error.
-            if io.kind() == std::io::ErrorKind::UnexpectedEof && hyper_error.is_some() {
+            if io.kind() == std::io::ErrorKind::UnexpectedEof
+                && hyper_error.is_some()
+                && rustls_error(inner).is_none()
+            {
                 return FetchFailure::Protocol(ProtocolFault::Incomplete);
             }
-            if connecting && hyper_error.is_none() {
-                return FetchFailure::Connect(own_io(io));
-            }
-            return FetchFailure::ConnectionLost(own_io(io));
+            // A reset, or a TLS error after the handshake (a bad record, an
+            // alert): the connection is no use any more.
+            return FetchFailure::ConnectionLost(own_io(inner), lost_while(hyper_error));
         }
         current = e.source();
     }
@@ -464,6 +566,17 @@ pub(crate) fn from_client_error(
         Some(h) => FetchFailure::Protocol(ProtocolFault::Other(h.to_string())),
         None if connecting => FetchFailure::Connect(std::io::Error::other(error.to_string())),
         None => FetchFailure::Protocol(ProtocolFault::Other(error.to_string())),
+    }
+}
+
+/// When the connection was lost, from the kind of the hyper error around
+/// the I/O error (hyper's kinds are private: its fixed texts).
+fn lost_while(error: Option<&hyper::Error>) -> LostWhile {
+    match error.map(ToString::to_string).as_deref() {
+        Some("error reading a body from connection") => LostWhile::ResponseBody,
+        Some("error writing a body to connection") => LostWhile::RequestBody,
+        Some(_) => LostWhile::ResponseHead,
+        None => LostWhile::Unknown,
     }
 }
 
@@ -556,11 +669,85 @@ mod tests {
     }
 
     #[test]
+    fn a_handshake_error_wrapped_by_hyper_rustls_is_tls() {
+        // hyper-rustls: `io::Error::other(handshake_error)`, where the
+        // handshake's error is an I/O error carrying the rustls error.
+        let unknown = || {
+            std::io::Error::other(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            ))
+        };
+        let failure = from_client_error(&unknown(), true, 1);
+        assert_eq!(failure.kind(), FetchFailureKind::Tls, "{failure}");
+        assert_eq!(
+            failure.to_string(),
+            "TLS handshake failed: the server's certificate is not trusted: its issuer is \
+             unknown, as for a self-signed certificate (invalid peer certificate: UnknownIssuer)"
+        );
+        assert_eq!(
+            failure.record().detail,
+            "TLS handshake failed: the server's certificate is not trusted: its issuer is \
+             unknown, as for a self-signed certificate"
+        );
+        // The rustls error stays reachable.
+        let source = StdError::source(&failure).and_then(|e| e.downcast_ref::<std::io::Error>());
+        assert!(
+            source
+                .and_then(|io| io.get_ref())
+                .is_some_and(|e| e.is::<rustls::Error>()),
+            "{source:?}"
+        );
+
+        // A certificate for another name: the record does not quote names.
+        let other_name = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+        ));
+        assert_eq!(
+            from_client_error(&other_name, true, 1).record().detail,
+            "TLS handshake failed: the server's certificate is not trusted: it is not valid for the host name"
+        );
+
+        // Closed during the handshake: no rustls error, still the handshake.
+        let eof = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "tls handshake eof",
+        ));
+        let failure = from_client_error(&eof, true, 1);
+        assert_eq!(failure.kind(), FetchFailureKind::Tls, "{failure}");
+        assert_eq!(
+            failure.to_string(),
+            "TLS handshake failed: the server closed the connection during the handshake (tls handshake eof)"
+        );
+
+        // A rustls error after the handshake loses the connection; an I/O
+        // error while connecting that is not a handshake's is a connect
+        // failure.
+        assert_eq!(
+            from_client_error(&unknown(), false, 1).kind(),
+            FetchFailureKind::ConnectionLost
+        );
+        let plain = std::io::Error::other("missing scheme");
+        assert_eq!(
+            from_client_error(&plain, true, 1).kind(),
+            FetchFailureKind::Connect
+        );
+    }
+
+    #[test]
     fn connect_failures_read_as_before() {
         let refused = FetchFailure::Connect(std::io::ErrorKind::ConnectionRefused.into());
         assert_eq!(refused.to_string(), "connection refused");
         assert_eq!(refused.record().detail, "connection refused");
-        let lost = FetchFailure::ConnectionLost(std::io::ErrorKind::ConnectionReset.into());
+        let lost = FetchFailure::ConnectionLost(
+            std::io::ErrorKind::ConnectionReset.into(),
+            LostWhile::ResponseBody,
+        );
+        assert_eq!(
+            lost.to_string(),
+            "connection lost: connection reset, while reading the response body"
+        );
         assert_eq!(lost.record().detail, "connection lost: connection reset");
     }
 }

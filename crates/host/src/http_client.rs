@@ -54,8 +54,8 @@ impl std::fmt::Debug for HttpClients {
 impl HttpClients {
     pub(crate) fn new(outbound: Option<Arc<dyn Outbound>>) -> Result<HttpClients, rustls::Error> {
         Ok(HttpClients {
-            guarded: client(Guard::public_only())?,
-            explicit: client(Guard::opening_non_public())?,
+            guarded: client(Guard::public_only(), Resolver::System)?,
+            explicit: client(Guard::opening_non_public(), Resolver::System)?,
             outbound,
         })
     }
@@ -69,7 +69,7 @@ impl HttpClients {
     }
 }
 
-fn client(guard: Guard) -> Result<HttpClient, rustls::Error> {
+fn client(guard: Guard, resolver: Resolver) -> Result<HttpClient, rustls::Error> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -83,7 +83,7 @@ fn client(guard: Guard) -> Result<HttpClient, rustls::Error> {
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(GuardedConnector { guard });
+        .wrap_connector(GuardedConnector { guard, resolver });
     Ok(Client::builder(TokioExecutor::new())
         .http1_max_buf_size(MAX_RESPONSE_HEAD_BYTES)
         .build(https))
@@ -95,6 +95,17 @@ fn client(guard: Guard) -> Result<HttpClient, rustls::Error> {
 #[derive(Clone, Debug)]
 pub(crate) struct GuardedConnector {
     guard: Guard,
+    resolver: Resolver,
+}
+
+/// How the connector looks names up: the system's resolver, or (in tests)
+/// a function, so that a failed lookup goes through the real connector and
+/// client without a query leaving the machine.
+#[derive(Clone, Copy, Debug)]
+enum Resolver {
+    System,
+    #[cfg(test)]
+    Fixed(fn(&str) -> std::io::Result<Vec<IpAddr>>),
 }
 
 /// Why a connection was not made; the fetch reports it to the script.
@@ -142,7 +153,7 @@ impl tower_service::Service<Uri> for GuardedConnector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let guard = self.guard;
+        let (guard, resolver) = (self.guard, self.resolver);
         Box::pin(async move {
             let host = uri.host().ok_or_else(|| {
                 ConnectError::Resolve(std::io::Error::new(
@@ -157,7 +168,7 @@ impl tower_service::Service<Uri> for GuardedConnector {
                 } else {
                     80
                 });
-            let resolved = resolve(host, port).await?;
+            let resolved = resolve(resolver, host, port).await?;
             let addresses = guard
                 .check_addresses(&resolved)
                 .map_err(ConnectError::Refused)?;
@@ -179,7 +190,7 @@ impl tower_service::Service<Uri> for GuardedConnector {
 }
 
 /// IP literals are used as they are; names are looked up once.
-async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
+async fn resolve(resolver: Resolver, host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
     let literal = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -187,11 +198,15 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
-    let found: Vec<IpAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(ConnectError::Resolve)?
-        .map(|address| address.ip())
-        .collect();
+    let found: Vec<IpAddr> = match resolver {
+        Resolver::System => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(ConnectError::Resolve)?
+            .map(|address| address.ip())
+            .collect(),
+        #[cfg(test)]
+        Resolver::Fixed(lookup) => lookup(host).map_err(ConnectError::Resolve)?,
+    };
     if found.is_empty() {
         return Err(ConnectError::Resolve(std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -199,4 +214,78 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
         )));
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::{FetchFailureKind, from_client_error};
+
+    /// Send a GET for `url` through a client whose connector resolves with
+    /// `lookup`, and classify the error as the engine does.
+    async fn fail(
+        url: &str,
+        guard: Guard,
+        lookup: fn(&str) -> std::io::Result<Vec<IpAddr>>,
+    ) -> FetchFailure {
+        let client = client(guard, Resolver::Fixed(lookup)).expect("client");
+        let request = http::Request::get(url)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        match client.request(request).await {
+            Ok(response) => panic!("expected a failure, got {}", response.status()),
+            Err(e) => from_client_error(&e, e.is_connect(), MAX_RESPONSE_HEAD_BYTES),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_lookup_through_the_connector_is_a_dns_failure() {
+        let failure = fail(
+            "http://no-such-host.claimscript.test/x",
+            Guard::opening_non_public(),
+            |host| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("injected resolver: no address for {host}"),
+                ))
+            },
+        )
+        .await;
+        assert_eq!(failure.kind(), FetchFailureKind::Dns, "{failure}");
+        assert_eq!(
+            failure.to_string(),
+            "DNS lookup failed: injected resolver: no address for no-such-host.claimscript.test"
+        );
+        assert_eq!(failure.record().detail, "DNS lookup failed");
+        let empty = fail(
+            "http://empty.claimscript.test/x",
+            Guard::opening_non_public(),
+            |_| Ok(Vec::new()),
+        )
+        .await;
+        assert_eq!(
+            empty.to_string(),
+            "DNS lookup failed: the name has no addresses"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_refused_address_is_blocked() {
+        // The guard checks what the resolver found, before any connection.
+        let failure = fail(
+            "http://internal.claimscript.test/x",
+            Guard::public_only(),
+            |_| Ok(vec![IpAddr::from([10, 0, 0, 7])]),
+        )
+        .await;
+        assert_eq!(
+            failure.kind(),
+            FetchFailureKind::BlockedAddress,
+            "{failure}"
+        );
+        assert_eq!(
+            failure.record().detail,
+            "blocked address: the address is private (RFC 1918)"
+        );
+    }
 }

@@ -90,8 +90,8 @@ pub use error::{
     ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error, GrantsError,
 };
 pub use failure::{
-    BoxError, FetchFailure, FetchFailureKind, FetchFailureRecord, InvalidRequest, NotGranted,
-    ProtocolFault, TooLarge,
+    BoxError, FetchFailure, FetchFailureKind, FetchFailureRecord, InvalidRequest, LostWhile,
+    NotGranted, ProtocolFault, TooLarge,
 };
 pub use fetch::MAX_REDIRECTS;
 pub use http_client::MAX_RESPONSE_HEAD_BYTES;
