@@ -112,8 +112,9 @@ impl StyleArg {
 }
 
 /// The engine the commands use. With a cache directory, QuickJS and the
-/// scripts compiled before are not compiled again; with an audit log, every
-/// run appends its record to it.
+/// scripts compiled before are not compiled again (the directory holds at
+/// most `$CLAIMSCRIPT_CACHE_MAX_BYTES`, default 1 GiB, the least recently
+/// used files out); with an audit log, every run appends its record to it.
 ///
 /// A cache directory that cannot be used (a file, unreadable) is not an
 /// error: a warning on stderr, and the engine compiles in memory, so that
@@ -121,6 +122,16 @@ impl StyleArg {
 pub fn engine(cache: Option<PathBuf>, audit_log: Option<&Path>) -> Result<Engine, Failure> {
     let mut config = EngineConfig::default();
     config.cache_dir = cache;
+    if let Some(value) = std::env::var_os("CLAIMSCRIPT_CACHE_MAX_BYTES") {
+        config.cache_max_bytes = value
+            .to_str()
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "$CLAIMSCRIPT_CACHE_MAX_BYTES must be a number of bytes, not {value:?}"
+                ))
+            })?;
+    }
     if let Some(path) = audit_log {
         let sink = Arc::new(JsonLinesSink::open(path).map_err(|e| {
             UsageError(format!("cannot open the audit log {}: {e}", path.display()))

@@ -28,7 +28,8 @@ use crate::common::{
 struct Cli {
     /// Do not read or write compiled code in the cache directory
     /// ($CLAIMSCRIPT_CACHE_DIR, else $XDG_CACHE_HOME/claimscript, else
-    /// ~/.cache/claimscript).
+    /// ~/.cache/claimscript; at most $CLAIMSCRIPT_CACHE_MAX_BYTES bytes,
+    /// default 1 GiB, the least recently used out).
     #[arg(long, global = true)]
     no_cache: bool,
     #[command(subcommand)]

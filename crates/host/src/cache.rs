@@ -16,11 +16,27 @@
 //! that its group or others can write, is not used at all (the engine warns
 //! and compiles in memory). A file that fails Wasmtime's checks is compiled
 //! again and replaced.
+//!
+//! The cache is bounded by size ([`EngineConfig::cache_max_bytes`]): each
+//! hit sets the file's modification time to now, and a store that takes the
+//! total (this engine's estimate, from a scan of the directory and what it
+//! stored since) past the bound scans the directory and removes the files
+//! used least recently until the total is within it. The files of this
+//! engine's own runtime (the QuickJS code and the runtime component) are
+//! counted but never removed while the engine uses them. Removal is crash
+//! safe: a file is whole or absent (writes go through a rename), a reader
+//! that already opened or mapped a removed file keeps it, and a missing
+//! file is only compiled again. Temporary files left by a writer that died
+//! are removed by the scan after an hour.
+//!
+//! [`EngineConfig::cache_max_bytes`]: crate::EngineConfig::cache_max_bytes
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Module;
@@ -28,9 +44,19 @@ use wasmtime::component::Component;
 
 use crate::runtime::hex;
 
+/// A temporary file older than this is a dead writer's, and removed.
+const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
+
 #[derive(Debug)]
 pub(crate) struct DiskCache {
     dir: PathBuf,
+    /// The bound on the files' total size.
+    max_bytes: u64,
+    /// The total size as this engine last saw it plus what it stored since;
+    /// `None` before the first scan.
+    total: Mutex<Option<u64>>,
+    /// File names never removed: this engine's runtime.
+    pinned: Mutex<Vec<String>>,
 }
 
 /// Why a cache directory is not used.
@@ -59,7 +85,11 @@ impl From<std::io::Error> for OpenError {
 
 impl DiskCache {
     /// Open (creating) the cache for `engine` under `root`.
-    pub(crate) fn open(root: &Path, engine: &wasmtime::Engine) -> Result<DiskCache, OpenError> {
+    pub(crate) fn open(
+        root: &Path,
+        engine: &wasmtime::Engine,
+        max_bytes: u64,
+    ) -> Result<DiskCache, OpenError> {
         // A stable name (unlike `DefaultHasher`'s, which may change between
         // Rust releases): 16 bytes of SHA-256 of what the hash writes, in hex.
         let mut hasher = ShaHasher(Sha256::new());
@@ -78,7 +108,12 @@ impl DiskCache {
         builder.create(&dir)?;
         check_private(root)?;
         check_private(&dir)?;
-        Ok(DiskCache { dir })
+        Ok(DiskCache {
+            dir,
+            max_bytes,
+            total: Mutex::new(None),
+            pinned: Mutex::new(Vec::new()),
+        })
     }
 
     /// The directory the files are in.
@@ -87,7 +122,16 @@ impl DiskCache {
     }
 
     fn path(&self, kind: &str, digest: &str, ext: &str) -> PathBuf {
-        self.dir.join(format!("{kind}-{digest}.{ext}"))
+        self.dir.join(file_name(kind, digest, ext))
+    }
+
+    /// Never remove the runtime's code module with this digest, nor its
+    /// component with this one.
+    pub(crate) fn pin(&self, code_digest: &str, component_digest: &str) {
+        if let Ok(mut pinned) = self.pinned.lock() {
+            pinned.push(file_name("code", code_digest, "cwasm"));
+            pinned.push(file_name("component", component_digest, "cwasm"));
+        }
     }
 
     pub(crate) fn module(&self, engine: &wasmtime::Engine, digest: &str) -> Option<Module> {
@@ -95,6 +139,7 @@ impl DiskCache {
         if !path.is_file() {
             return None;
         }
+        touch(&path);
         // SAFETY: the file was written by `store_module` below from
         // `Module::serialize`, in a directory only this user can write
         // (checked when the cache was opened); Wasmtime checks its header
@@ -113,6 +158,7 @@ impl DiskCache {
         if !path.is_file() {
             return None;
         }
+        touch(&path);
         // SAFETY: as for `module`: written by `store_component` from
         // `Component::serialize`, in a directory only this user can write.
         unsafe { Component::deserialize_file(engine, &path) }.ok()
@@ -126,7 +172,10 @@ impl DiskCache {
 
     /// The artifact compiled from the source with this key, if any.
     pub(crate) fn artifact(&self, key: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.path("source", key, "wasm")).ok()
+        let path = self.path("source", key, "wasm");
+        let bytes = std::fs::read(&path).ok()?;
+        touch(&path);
+        Some(bytes)
     }
 
     pub(crate) fn store_artifact(&self, key: &str, artifact: &[u8]) {
@@ -147,7 +196,99 @@ impl DiskCache {
             .and_then(|()| std::fs::rename(&tmp, path));
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
+            return;
         }
+        // The write's own time is the kernel's coarse clock: a hit's touch
+        // in the same tick would not order after it.
+        touch(path);
+        self.account(bytes.len() as u64);
+    }
+
+    /// Count `stored` more bytes, and evict when the total passes the bound.
+    fn account(&self, stored: u64) {
+        let Ok(mut total) = self.total.lock() else {
+            return;
+        };
+        let over = match total.as_mut() {
+            Some(t) => {
+                *t = t.saturating_add(stored);
+                *t > self.max_bytes
+            }
+            None => true,
+        };
+        if over {
+            *total = Some(self.evict());
+        }
+    }
+
+    /// Scan the directory and remove the least recently used files until
+    /// the total is within the bound; the total that remains.
+    pub(crate) fn evict(&self) -> u64 {
+        let pinned = self.pinned.lock().map(|p| p.clone()).unwrap_or_default();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut files = Vec::new();
+        let mut total: u64 = 0;
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            if name.starts_with(".tmp-") {
+                // Being written, or left by a writer that died.
+                if now.duration_since(used).unwrap_or_default() > STALE_TEMPORARY {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+                continue;
+            }
+            total = total.saturating_add(meta.len());
+            if !pinned.contains(&name) {
+                files.push((used, name, meta.len()));
+            }
+        }
+        if total <= self.max_bytes {
+            return total;
+        }
+        files.sort();
+        for (_, name, len) in files {
+            if total <= self.max_bytes {
+                break;
+            }
+            match std::fs::remove_file(self.dir.join(&name)) {
+                Ok(()) => total = total.saturating_sub(len),
+                // Another process removed it first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    total = total.saturating_sub(len);
+                }
+                Err(_) => {}
+            }
+        }
+        tracing::debug!(
+            target: "claimscript::cache",
+            "evicted compiled code from {}: {total} bytes remain (bound {})",
+            self.dir.display(),
+            self.max_bytes
+        );
+        total
+    }
+}
+
+/// `<kind>-<digest>.<ext>`.
+fn file_name(kind: &str, digest: &str, ext: &str) -> String {
+    format!("{kind}-{digest}.{ext}")
+}
+
+/// Mark `path` as used now (its modification time), for eviction: failure
+/// only makes it look older.
+fn touch(path: &Path) {
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.set_modified(SystemTime::now());
     }
 }
 

@@ -85,7 +85,10 @@ pub use claims::{
 pub use claimscript_grants::{self as grants, EnvGrants, FetchGrants, Grants};
 pub use claimscript_template::TemplateError;
 pub use declarations::declarations;
-pub use engine::{CompileOptions, DEFAULT_MAX_INPUT_BYTES, Engine, EngineConfig, MAX_SOURCE_BYTES};
+pub use engine::{
+    CompileOptions, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_INPUT_BYTES, Engine, EngineConfig,
+    MAX_SOURCE_BYTES,
+};
 pub use error::{
     ArtifactError, ArtifactErrorKind, EngineError, EngineErrorKind, Error, GrantsError,
 };

@@ -37,6 +37,12 @@ pub const DEFAULT_AUDIT_MAX_BYTES: u64 = 100 << 20;
 pub const DEFAULT_AUDIT_KEEP: u32 = 5;
 /// Default number of compiled scripts the Logto runner keeps, by source digest.
 pub const DEFAULT_LOGTO_CACHE: usize = 1000;
+/// Default `[cache] max_bytes`: 1 GiB of compiled code in the data
+/// directory's `cache/`.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1 << 30;
+/// The smallest `[cache] max_bytes`: the runtime's own compiled code takes
+/// about 6 MB of it.
+pub const MIN_CACHE_MAX_BYTES: u64 = 16 << 20;
 
 /// The whole service configuration.
 #[derive(Debug, Clone)]
@@ -59,6 +65,8 @@ pub struct ServiceConfig {
     pub watch_interval: Option<Duration>,
     /// Limits.
     pub limits: Limits,
+    /// The compiled-code cache in the data directory.
+    pub cache: CacheConfig,
     /// TLS, when configured.
     pub tls: Option<TlsConfig>,
     /// Bearer tokens; none means no authentication (loopback only).
@@ -102,6 +110,25 @@ impl Default for Limits {
             queue_timeout: Duration::from_millis(DEFAULT_QUEUE_TIMEOUT_MS),
             max_loaded_scripts: DEFAULT_MAX_LOADED_SCRIPTS,
             shutdown_grace: Duration::from_millis(DEFAULT_SHUTDOWN_GRACE_MS),
+        }
+    }
+}
+
+/// The compiled-code cache (`data_dir/cache`): QuickJS and every script
+/// compiled, so that a restart loads instead of compiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheConfig {
+    /// The bound on its total size: past it, the files used least recently
+    /// are removed (and compiled again when next needed). A script takes
+    /// about 1.5 MB there (its artifact and its compiled component).
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_bytes: DEFAULT_CACHE_MAX_BYTES,
         }
     }
 }
@@ -277,6 +304,8 @@ struct RawConfig {
     watch_interval_ms: Option<u64>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    cache: RawCache,
     tls: Option<RawTls>,
     #[serde(default)]
     tokens: Vec<RawToken>,
@@ -318,6 +347,12 @@ struct RawBearer {
     algorithms: Option<Vec<String>>,
     /// The shortest time between two JWKS fetches (default 30000).
     min_refresh_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    max_bytes: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -409,6 +444,7 @@ impl Default for ServiceConfig {
             playground: false,
             watch_interval: Some(Duration::from_millis(DEFAULT_WATCH_INTERVAL_MS)),
             limits: Limits::default(),
+            cache: CacheConfig::default(),
             tls: None,
             tokens: Vec::new(),
             audit: AuditConfig::Off,
@@ -534,6 +570,15 @@ impl ServiceConfig {
         }
         if let Some(v) = l.shutdown_grace_ms {
             config.limits.shutdown_grace = Duration::from_millis(v);
+        }
+        if let Some(v) = raw.cache.max_bytes {
+            if v < MIN_CACHE_MAX_BYTES {
+                return Err(at(
+                    "cache.max_bytes",
+                    format!("must be at least {MIN_CACHE_MAX_BYTES} (16 MiB), got {v}"),
+                ));
+            }
+            config.cache.max_bytes = v;
         }
         config.tls = raw.tls.as_ref().map(|t| TlsConfig {
             cert: resolve(&t.cert),

@@ -173,6 +173,7 @@ impl Service {
         let mut engine_config = EngineConfig::default();
         engine_config.max_concurrent_runs = config.limits.max_concurrent_runs;
         engine_config.cache_dir = Some(data.cache_dir());
+        engine_config.cache_max_bytes = config.cache.max_bytes;
         engine_config.audit_sink = audit
             .clone()
             .map(|a| a as Arc<dyn claimscript::trail::AuditSink>);

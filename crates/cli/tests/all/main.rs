@@ -1,6 +1,7 @@
 //! Integration tests of the `claimscript` command: one binary.
 
 mod audit;
+mod bench;
 mod issue;
 mod oci;
 mod run;

@@ -1,6 +1,7 @@
 //! Integration tests of the host library: one binary, one module per topic.
 
 mod artifacts;
+mod cache;
 mod faults;
 mod fetch;
 mod forms;

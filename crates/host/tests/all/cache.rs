@@ -1,0 +1,159 @@
+//! The compiled-code cache on disk: bounded by size, least recently used
+//! out, a hit refreshing a file's recency.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use claimscript::{Engine, EngineConfig, Grants, Outcome};
+
+use crate::example_input;
+
+/// A Logto script whose memory image (and so artifact) differs by `n`.
+fn source(n: u32) -> String {
+    format!(
+        "const TENANT = {n};\nconst getCustomJwtClaims = async ({{ context }}) => ({{ tenant: TENANT }});\n"
+    )
+}
+
+/// The files of a cache directory, by name, with their sizes.
+fn files(dir: &Path) -> BTreeMap<String, u64> {
+    std::fs::read_dir(dir)
+        .expect("cache dir")
+        .map(|f| {
+            let f = f.expect("entry");
+            (
+                f.file_name().to_string_lossy().into_owned(),
+                f.metadata().expect("meta").len(),
+            )
+        })
+        .collect()
+}
+
+/// The names in `after` that are not in `before`.
+fn added(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> Vec<String> {
+    after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
+fn engine(dir: &Path, max_bytes: u64) -> Engine {
+    let mut config = EngineConfig::default();
+    config.cache_dir = Some(dir.to_path_buf());
+    config.cache_max_bytes = max_bytes;
+    config.max_concurrent_runs = 8;
+    Engine::with_config(config).expect("engine")
+}
+
+/// Compile `source(n)` in `engine`, check that it runs, and return the
+/// cache files that appeared.
+async fn compile(engine: &Engine, dir: &Path, n: u32) -> Vec<String> {
+    let before = files(dir);
+    let script = engine.compile(&source(n)).await.expect("compile");
+    let report = script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
+    let Outcome::Claims { claims, .. } = &report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert_eq!(claims["tenant"], n);
+    // Distinct modification times, whatever the file system's clock.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    added(&before, &files(dir))
+}
+
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn the_disk_cache_keeps_to_its_bound_least_recently_used_out() {
+    let root = std::env::temp_dir().join(format!("claimscript-lru-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let _cleanup = Cleanup(root.clone());
+
+    // Unbounded: the runtime's own files, then one script's.
+    let first = engine(&root, u64::MAX);
+    let dir = first.cache_dir().expect("the cache is used").to_path_buf();
+    let runtime = files(&dir);
+    let runtime_bytes: u64 = runtime.values().sum();
+    assert!(
+        runtime.keys().any(|f| f.starts_with("code-")),
+        "{runtime:?}"
+    );
+    let a = compile(&first, &dir, 1).await;
+    assert_eq!(a.len(), 2, "an artifact and its compiled component: {a:?}");
+    let all = files(&dir);
+    let script_bytes: u64 = a.iter().map(|f| all[f]).sum();
+    drop(first);
+
+    // Room for the runtime and two and a half scripts.
+    let bound = runtime_bytes + script_bytes * 5 / 2;
+    let second = engine(&root, bound);
+    assert_eq!(second.cache_dir(), Some(dir.as_path()));
+    let b = compile(&second, &dir, 2).await;
+    assert_eq!(b.len(), 2, "{b:?}");
+    // A hit: script 1 from the disk (the source's artifact and its
+    // compiled component) is now more recent than script 2.
+    assert!(
+        compile(&second, &dir, 1).await.is_empty(),
+        "a hit writes nothing"
+    );
+    let c = compile(&second, &dir, 3).await;
+    assert_eq!(c.len(), 2, "{c:?}");
+    let now = files(&dir);
+    let total: u64 = now.values().sum();
+    assert!(
+        total <= bound,
+        "{total} bytes within the bound {bound}: {now:?}"
+    );
+    for f in &b {
+        assert!(
+            !now.contains_key(f),
+            "the least recently used ({f}) is evicted"
+        );
+    }
+    for f in a.iter().chain(&c).chain(runtime.keys()) {
+        assert!(now.contains_key(f), "{f} is kept: {now:?}");
+    }
+
+    // Without a hit in between, the oldest goes: now script 1.
+    let d = compile(&second, &dir, 4).await;
+    let now = files(&dir);
+    for f in &a {
+        assert!(!now.contains_key(f), "{f} is evicted: {now:?}");
+    }
+    for f in c.iter().chain(&d).chain(runtime.keys()) {
+        assert!(now.contains_key(f), "{f} is kept: {now:?}");
+    }
+    assert!(now.values().sum::<u64>() <= bound);
+
+    // An evicted script compiles again, from its source.
+    let again = compile(&second, &dir, 2).await;
+    assert_eq!(again.len(), 2, "{again:?}");
+}
+
+#[tokio::test]
+async fn a_bound_below_the_runtime_keeps_the_runtime() {
+    let root = std::env::temp_dir().join(format!("claimscript-lru-tiny-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let _cleanup = Cleanup(root.clone());
+    let engine = engine(&root, 1);
+    let dir = engine.cache_dir().expect("the cache is used").to_path_buf();
+    let runtime = files(&dir);
+    assert!(
+        runtime.keys().any(|f| f.starts_with("code-")),
+        "{runtime:?}"
+    );
+    // Every script's files go as soon as they are written; the runtime's
+    // stay, and the script still runs.
+    assert!(compile(&engine, &dir, 1).await.is_empty());
+    assert_eq!(files(&dir), runtime);
+}
