@@ -267,6 +267,7 @@ mod tests {
             empty.to_string(),
             "DNS lookup failed: the name has no addresses"
         );
+        assert_eq!(empty.record().detail, "DNS lookup failed");
     }
 
     #[tokio::test]
@@ -282,6 +283,10 @@ mod tests {
             failure.kind(),
             FetchFailureKind::BlockedAddress,
             "{failure}"
+        );
+        assert_eq!(
+            failure.to_string(),
+            "blocked address: 10.0.0.7 is private (RFC 1918)"
         );
         assert_eq!(
             failure.record().detail,

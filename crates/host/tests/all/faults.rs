@@ -60,6 +60,17 @@ impl Faulted {
             .as_str()
             .unwrap_or_else(|| panic!("the fetch did not fail: {}", self.claims))
     }
+
+    /// The record's detail is the script's message, without `fetch
+    /// failed: ` (for faults whose text is all the host's own words).
+    fn assert_detail_is_the_message(&self) {
+        assert_eq!(
+            self.record["detail"].as_str(),
+            self.message().strip_prefix("fetch failed: "),
+            "{}",
+            self.record
+        );
+    }
 }
 
 async fn run_at(base: &str, script: &claimscript::Script) -> Faulted {
@@ -193,6 +204,7 @@ async fn headers_that_never_finish_time_out() {
         format!("fetch failed: timeout: no complete response within {FETCH_TIMEOUT_MS} ms")
     );
     assert_eq!(f.kind, Some(FetchFailureKind::Timeout), "{}", f.record);
+    f.assert_detail_is_the_message();
     assert!(f.elapsed >= Duration::from_millis(FETCH_TIMEOUT_MS));
 }
 
@@ -223,6 +235,7 @@ async fn an_endless_chunked_body_is_too_large() {
         format!("fetch failed: response too large: the body is over max_response_bytes = {max}")
     );
     assert_eq!(f.kind, Some(FetchFailureKind::TooLarge), "{}", f.record);
+    f.assert_detail_is_the_message();
 }
 
 #[tokio::test]
@@ -253,6 +266,7 @@ async fn ten_megabytes_of_headers_are_too_large() {
         )
     );
     assert_eq!(f.kind, Some(FetchFailureKind::TooLarge), "{}", f.record);
+    f.assert_detail_is_the_message();
 }
 
 #[tokio::test]
@@ -284,6 +298,7 @@ async fn a_malformed_status_line_is_a_protocol_fault() {
             String::from_utf8_lossy(reply)
         );
         assert_eq!(f.kind, Some(FetchFailureKind::Protocol), "{}", f.record);
+        f.assert_detail_is_the_message();
     }
 }
 
@@ -506,6 +521,14 @@ async fn a_server_that_closes_during_the_handshake_fails_it() {
         f.message()
     );
     assert_eq!(f.kind, Some(FetchFailureKind::Tls), "{}", f.record);
+    let detail = f.record["detail"].as_str().unwrap_or_default();
+    assert!(
+        f.message()
+            .starts_with(&format!("fetch failed: {detail} (")),
+        "{}: {}",
+        f.message(),
+        f.record
+    );
 }
 
 /// A resolver that finds nothing: every request fails as a failed DNS
