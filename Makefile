@@ -98,7 +98,8 @@ fuzz-smoke: fuzz-deps
 
 # At least 1,000,000 runs in one process (crates/host/examples/soak.rs):
 # prints the outcome tallies, the RSS / fd / heap slopes per 100k runs after
-# warm-up, and the pool check; fails on any unexpected outcome. Minutes.
+# warm-up, and the pool check; fails on any unexpected outcome, a failed pool
+# check or a clear leak (see RELIABILITY.md). About 2 minutes on 2 cores.
 SOAK_RUNS ?= 1000000
 soak:
 	$(CARGO) run --release -p claimscript --example soak -- --runs $(SOAK_RUNS)

@@ -1,17 +1,24 @@
 //! `cargo run --release -p claimscript --example soak -- --runs 1000000 [--concurrency 8] [--warmup 50000] [--sample-every 10000]`:
 //! a soak test (`make soak`; figures in RELIABILITY.md). One engine, one
 //! process, RUNS runs mixing claims, denials, script errors, fuel, memory and
-//! time exhaustion, and fetches to a loopback server this program starts.
+//! time exhaustion, and fetches to a loopback server this program starts
+//! (and fetches the grants refuse, which send nothing).
 //! After WARMUP runs it samples the process's RSS, open file descriptors and
 //! live heap bytes every SAMPLE_EVERY runs and fits a line through each
 //! (least squares): the slope per 100,000 runs is the leak figure. At the
 //! end it checks that the instance pool gave every slot back: as many runs
 //! as the pool has slots are started at once, each holding its slot while it
-//! awaits a slow fetch, and every one must end with claims.
+//! awaits a slow fetch (the server sees them all in flight together), and
+//! every one must end with claims; one more run started while they hold
+//! their slots must be refused (the pool is full, not bigger); then a second
+//! full round must succeed again.
 //!
-//! Prints one JSON object; exits 1 when a run ends in an outcome its kind
-//! does not expect (each kind of run has exactly one expected outcome) or
-//! when the pool check fails.
+//! Prints progress on stderr and one JSON object on stdout; exits 1 when a
+//! run ends in an outcome its kind does not expect (each kind of run has
+//! exactly one expected outcome), when the pool check fails, or on a clear
+//! leak: a slope over [`LEAK_RSS_PER_100K`], [`LEAK_HEAP_PER_100K`] or
+//! [`LEAK_FDS_PER_100K`] (judged when the samples span at least
+//! [`MIN_JUDGED_RUNS`] runs).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -132,7 +139,7 @@ impl Kind {
             Kind::Memory => {
                 "const getCustomJwtClaims = async () => {
                    const keep = [];
-                   for (;;) keep.push('x'.repeat(65536) + keep.length);
+                   for (;;) keep.push(new Uint8Array(1 << 20));
                  };"
             }
             Kind::Timeout => {
@@ -146,7 +153,7 @@ impl Kind {
             }
             Kind::FetchRefused => {
                 "const getCustomJwtClaims = async () => {
-                   try { await fetch('http://10.255.255.1:9/x'); return { reached: true }; }
+                   try { await fetch('http://127.0.0.1:9/x'); return { reached: true }; }
                    catch (e) { return { refused: e.message }; }
                  };"
             }
@@ -199,7 +206,22 @@ const KINDS: [Kind; 9] = [
     Kind::FetchRefused,
 ];
 
+/// Each kind's compiled script and grants.
+type Scripts = BTreeMap<Kind, (Arc<Script>, Arc<Grants>)>;
+
+/// The engine's instance pool (`EngineConfig::max_concurrent_runs`).
 const POOL_SLOTS: u32 = 64;
+
+/// A clear leak: RSS growing by more than 16 MiB per 100,000 runs after the
+/// warm-up (168 bytes a run).
+const LEAK_RSS_PER_100K: f64 = 16.0 * 1024.0 * 1024.0;
+/// A clear leak: live heap growing by more than 4 MiB per 100,000 runs
+/// (42 bytes a run).
+const LEAK_HEAP_PER_100K: f64 = 4.0 * 1024.0 * 1024.0;
+/// A clear leak: more than one file descriptor per 100,000 runs.
+const LEAK_FDS_PER_100K: f64 = 1.0;
+/// Leaks are judged only when the samples span this many runs.
+const MIN_JUDGED_RUNS: u64 = 200_000;
 
 struct Args {
     runs: u64,
@@ -250,8 +272,13 @@ fn main() -> Result<(), Error> {
 
 static SERVER_ADDR: std::sync::OnceLock<std::net::SocketAddr> = std::sync::OnceLock::new();
 
+/// `/slow` requests being answered, and the most there were at once.
+static SLOW_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static SLOW_PEAK: AtomicUsize = AtomicUsize::new(0);
+
 /// A loopback HTTP server on its own thread and runtime: `/balance` answers
-/// `{"balance":42}`, `/slow` the same after 300 ms.
+/// `{"balance":42}`, `/slow` the same after 300 ms (counting how many it
+/// holds at once).
 fn serve() {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -275,7 +302,10 @@ fn serve() {
                 let service = hyper::service::service_fn(
                     |req: hyper::Request<hyper::body::Incoming>| async move {
                         if req.uri().path() == "/slow" {
+                            let now = SLOW_IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+                            SLOW_PEAK.fetch_max(now, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(300)).await;
+                            SLOW_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
                         }
                         Ok::<_, Infallible>(
                             hyper::Response::builder()
@@ -338,7 +368,7 @@ async fn soak(args: &Args, base: &str) -> Result<Value, Error> {
     let mut config = EngineConfig::default();
     config.max_concurrent_runs = POOL_SLOTS;
     let engine = Engine::with_config(config)?;
-    let mut scripts: BTreeMap<Kind, (Arc<Script>, Arc<Grants>)> = BTreeMap::new();
+    let mut scripts: Scripts = BTreeMap::new();
     for kind in KINDS {
         let script = engine.compile(kind.source()).await?;
         scripts.insert(kind, (Arc::new(script), Arc::new(kind.grants(base)?)));
@@ -415,15 +445,24 @@ async fn soak(args: &Args, base: &str) -> Result<Value, Error> {
     let mut samples: Vec<(u64, u64, u64, u64)> = Vec::new();
     let mut next_sample = args.warmup;
     let mut rss_peak = 0u64;
+    let mut next_progress = 100_000u64;
     loop {
         let finished = workers.is_empty() || done.load(Ordering::Relaxed) as u64 >= args.runs;
         let d = done.load(Ordering::Relaxed) as u64;
+        rss_peak = rss_peak.max(rss_bytes());
+        if d >= next_progress {
+            eprintln!(
+                "soak: {d} runs in {:.0} s, RSS {} MiB, {} fds",
+                started.elapsed().as_secs_f64(),
+                rss_bytes() >> 20,
+                open_fds()
+            );
+            next_progress = d + 100_000;
+        }
         if d >= next_sample && d < args.runs {
-            let rss = rss_bytes();
-            rss_peak = rss_peak.max(rss);
             samples.push((
                 d,
-                rss,
+                rss_bytes(),
                 open_fds(),
                 HEAP_BYTES.load(Ordering::Relaxed) as u64,
             ));
@@ -447,33 +486,23 @@ async fn soak(args: &Args, base: &str) -> Result<Value, Error> {
     );
     samples.push(end);
 
-    // The pool: every slot at once, each held across a slow fetch.
-    let (slow, grants) = {
+    // The pool: every slot at once, each held across a slow fetch; one more
+    // while they hold must be refused; then every slot again.
+    let slow = {
         let source = "const getCustomJwtClaims = async ({ environmentVariables }) => {
             const r = await fetch(environmentVariables.BASE + '/slow');
-            return { balance: (await r.json()).balance };
+            return { balance: (await r.json()).balance, status: r.status };
         };";
-        (
-            Arc::new(engine.compile(source).await?),
-            Arc::new(Grants::default().with_fetch(FetchGrants::allowing([base])?)),
-        )
+        Arc::new(engine.compile(source).await?)
     };
-    let mut all = tokio::task::JoinSet::new();
-    for _ in 0..POOL_SLOTS {
-        let (slow, grants, input) = (slow.clone(), grants.clone(), input.clone());
-        all.spawn(async move {
-            match slow.run(&input, &grants).await {
-                Ok(report) => Kind::Fetch.expected(&report.outcome),
-                Err(_) => false,
-            }
-        });
-    }
-    let mut pool_ok = 0u32;
-    while let Some(joined) = all.join_next().await {
-        if joined.unwrap_or(false) {
-            pool_ok += 1;
-        }
-    }
+    let grants = Arc::new(Kind::Fetch.grants(base)?);
+    let (first_round, held_at_once, extra) =
+        pool_round(&slow, &grants, &input, Some(&scripts)).await;
+    let (second_round, _, _) = pool_round(&slow, &grants, &input, None).await;
+    let pool_ok = first_round == POOL_SLOTS
+        && second_round == POOL_SLOTS
+        && held_at_once == POOL_SLOTS as usize
+        && extra.as_deref().is_some_and(|e| e.starts_with("refused: "));
 
     let rss: Vec<(f64, f64)> = samples.iter().map(|s| (s.0 as f64, s.1 as f64)).collect();
     let fds: Vec<(f64, f64)> = samples.iter().map(|s| (s.0 as f64, s.2 as f64)).collect();
@@ -481,8 +510,24 @@ async fn soak(args: &Args, base: &str) -> Result<Value, Error> {
     let tallies = tallies.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let unexpected = unexpected.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let runs_done = end.0;
-    let ok = unexpected.is_empty() && pool_ok == POOL_SLOTS && runs_done == args.runs;
+    let (rss_slope, heap_slope, fds_slope) = (
+        slope_per_100k(&rss),
+        slope_per_100k(&heap),
+        slope_per_100k(&fds),
+    );
     let first = samples.first().copied().unwrap_or(end);
+    // A slope over a short stretch is mostly the warm-up's noise: leaks are
+    // judged only over at least MIN_JUDGED_RUNS sampled runs.
+    let judged = end.0.saturating_sub(first.0) >= MIN_JUDGED_RUNS;
+    let leaks: Vec<&str> = [
+        (rss_slope > LEAK_RSS_PER_100K, "rss"),
+        (heap_slope > LEAK_HEAP_PER_100K, "heap"),
+        (fds_slope > LEAK_FDS_PER_100K, "open_fds"),
+    ]
+    .into_iter()
+    .filter_map(|(leak, name)| (judged && leak).then_some(name))
+    .collect();
+    let ok = unexpected.is_empty() && pool_ok && runs_done == args.runs && leaks.is_empty();
     Ok(json!({
         "ok": ok,
         "runs": runs_done,
@@ -494,11 +539,69 @@ async fn soak(args: &Args, base: &str) -> Result<Value, Error> {
         "warmup_runs": args.warmup,
         "samples": samples.len(),
         "rss_bytes": {"after_warmup": first.1, "end": end.1, "peak": rss_peak.max(end.1),
-                      "slope_per_100k_runs": slope_per_100k(&rss).round()},
+                      "slope_per_100k_runs": rss_slope.round(),
+                      "leak_threshold_per_100k_runs": LEAK_RSS_PER_100K},
         "open_fds": {"after_warmup": first.2, "end": end.2,
-                     "slope_per_100k_runs": (slope_per_100k(&fds) * 100.0).round() / 100.0},
+                     "slope_per_100k_runs": (fds_slope * 100.0).round() / 100.0,
+                     "leak_threshold_per_100k_runs": LEAK_FDS_PER_100K},
         "heap_bytes": {"after_warmup": first.3, "end": end.3,
-                       "slope_per_100k_runs": slope_per_100k(&heap).round()},
-        "pool": {"slots": POOL_SLOTS, "held_at_once_after_soak": pool_ok},
+                       "slope_per_100k_runs": heap_slope.round(),
+                       "leak_threshold_per_100k_runs": LEAK_HEAP_PER_100K},
+        "leaks_judged": judged,
+        "leaks": leaks,
+        "pool": {"slots": POOL_SLOTS, "ok": pool_ok,
+                 "first_round_claims": first_round, "held_at_once": held_at_once,
+                 "one_more_while_full": extra, "second_round_claims": second_round},
     }))
+}
+
+/// Start `POOL_SLOTS` slow runs at once. Returns how many ended with claims
+/// and the most `/slow` requests the server held at once; with `extra`,
+/// also starts one more run (a plain claims run) once the server holds them
+/// all, and says how it ended: `refused: MESSAGE` (an `internal` error)
+/// or what else happened.
+async fn pool_round(
+    slow: &Arc<Script>,
+    grants: &Arc<Grants>,
+    input: &Arc<RunInput>,
+    extra: Option<&Arc<Scripts>>,
+) -> (u32, usize, Option<String>) {
+    SLOW_PEAK.store(0, Ordering::SeqCst);
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..POOL_SLOTS {
+        let (slow, grants, input) = (slow.clone(), grants.clone(), input.clone());
+        all.spawn(async move {
+            match slow.run(&input, &grants).await {
+                Ok(report) => matches!(&report.outcome, Outcome::Claims { claims, .. }
+                    if claims.get("balance") == Some(&json!(42))),
+                Err(_) => false,
+            }
+        });
+    }
+    let mut extra_outcome = None;
+    if let Some((script, extra_grants)) = extra.and_then(|scripts| scripts.get(&Kind::Claims)) {
+        // Wait (at most 5 s) until the server holds every slot's request.
+        for _ in 0..500 {
+            if SLOW_IN_FLIGHT.load(Ordering::SeqCst) >= POOL_SLOTS as usize {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        extra_outcome = Some(match script.run(input, extra_grants).await {
+            Ok(report) => match &report.outcome {
+                Outcome::Error(e) if e.kind == ErrorKind::Internal => {
+                    format!("refused: {}", e.message)
+                }
+                other => format!("not refused: {other:?}"),
+            },
+            Err(e) => format!("did not start: {e}"),
+        });
+    }
+    let mut claims = 0u32;
+    while let Some(joined) = all.join_next().await {
+        if joined.unwrap_or(false) {
+            claims += 1;
+        }
+    }
+    (claims, SLOW_PEAK.load(Ordering::SeqCst), extra_outcome)
 }
