@@ -26,7 +26,21 @@ const KEY_SLOTS: usize = 128;
 
 /// Parse `text` into a JS value in `cx`.
 pub(crate) fn parse<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>, String> {
+    parse_with(cx, text, false)
+}
+
+/// Parse `text` (UTF-8) as `JSON.parse` would, for `Response.json()`:
+/// numbers must follow JSON's grammar, and an escaped lone surrogate (which
+/// `JSON.parse` keeps, and this parser cannot) is an error. On an error the
+/// caller asks `JSON.parse` itself, for its exact result or message; the
+/// values built before it are freed.
+pub(crate) fn parse_strict<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>, String> {
+    parse_with(cx, text, true)
+}
+
+fn parse_with<'js>(cx: &Ctx<'js>, text: &[u8], strict: bool) -> Result<Value<'js>, String> {
     let mut parser = Parser {
+        strict,
         cx: cx.as_raw().as_ptr(),
         text,
         at: 0,
@@ -38,9 +52,20 @@ pub(crate) fn parse<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>, Strin
     };
     let value = parser.value(0);
     parser.release_atoms();
+    if strict && value.is_err() {
+        for value in parser.values.drain(..) {
+            // SAFETY: the parser owns the values not yet taken by an object
+            // or an array.
+            unsafe { qjs::JS_FreeValue(parser.cx, value) };
+        }
+    }
     let value = value?;
     parser.skip_whitespace();
     if parser.at != text.len() {
+        if strict {
+            // SAFETY: an owned value of this context.
+            unsafe { qjs::JS_FreeValue(parser.cx, value) };
+        }
         return Err(parser.error("unexpected text after the JSON value"));
     }
     // SAFETY: `value` is an owned value of this context.
@@ -65,6 +90,8 @@ impl CachedKey {
 }
 
 struct Parser<'a> {
+    /// `JSON.parse`'s grammar exactly (see [`parse_strict`]).
+    strict: bool,
     cx: *mut qjs::JSContext,
     text: &'a [u8],
     at: usize,
@@ -316,7 +343,11 @@ impl Parser<'_> {
             }
             self.at = saved;
         }
-        Ok(char::from_u32(first).unwrap_or('\u{fffd}'))
+        match char::from_u32(first) {
+            Some(c) => Ok(c),
+            None if self.strict => Err(self.error("lone surrogate")),
+            None => Ok('\u{fffd}'),
+        }
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
@@ -397,6 +428,9 @@ impl Parser<'_> {
             self.at += 1;
         }
         let token = &self.text[start..self.at];
+        if self.strict && !is_json_number(token) {
+            return Err(self.error("invalid number"));
+        }
         // Short integers, the common case, without the float parser.
         if token.len() <= 9 && token.iter().all(u8::is_ascii_digit) {
             let n = token.iter().fold(0i32, |n, d| n * 10 + i32::from(d - b'0'));
@@ -408,6 +442,41 @@ impl Parser<'_> {
             .ok_or_else(|| self.error("invalid number"))?;
         Ok(qjs::JS_NewFloat64(number))
     }
+}
+
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+fn is_json_number(token: &[u8]) -> bool {
+    fn digits(token: &[u8], at: &mut usize) -> usize {
+        let start = *at;
+        while token.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at - start
+    }
+    let mut at = usize::from(token.first() == Some(&b'-'));
+    match token.get(at) {
+        Some(b'0') => at += 1,
+        Some(b'1'..=b'9') => {
+            digits(token, &mut at);
+        }
+        _ => return false,
+    }
+    if token.get(at) == Some(&b'.') {
+        at += 1;
+        if digits(token, &mut at) == 0 {
+            return false;
+        }
+    }
+    if let Some(b'e' | b'E') = token.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = token.get(at) {
+            at += 1;
+        }
+        if digits(token, &mut at) == 0 {
+            return false;
+        }
+    }
+    at == token.len()
 }
 
 /// A cheap hash of a key: its length and first and last bytes.
@@ -422,7 +491,7 @@ fn key_hash(bytes: &[u8]) -> usize {
 
 /// Whether any byte of `word` is a quote, a backslash or a control
 /// character (the classic SWAR tests: no false negatives).
-fn ends_plain_run(word: u64) -> bool {
+pub(crate) fn ends_plain_run(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;

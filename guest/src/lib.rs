@@ -10,12 +10,15 @@
 #[cfg(target_arch = "wasm32")]
 mod alloc;
 mod json;
+#[cfg(all(target_arch = "wasm32", target_feature = "bulk-memory"))]
+mod mem;
 mod natives;
 mod output;
 mod prelude;
 #[cfg(target_arch = "wasm32")]
 mod snapshot;
 mod source;
+mod strings;
 mod web;
 
 use std::cell::{Cell, RefCell};
@@ -190,6 +193,7 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
 
 /// Evaluate the prelude files and return the driver.
 fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
+    strings::probe(cx);
     let natives = natives::register(cx)?;
     web::register(cx, &natives)?;
     let driver = prelude::evaluate(cx, natives)?;
@@ -285,7 +289,16 @@ fn evaluate_script<'js>(
         let declared =
             Module::declare(cx.clone(), SCRIPT_NAME, source).map_err(|e| compile_error(cx, e))?;
         let (module, promise) = declared.eval().map_err(|e| compile_error(cx, e))?;
-        promise.finish::<()>().map_err(|e| compile_error(cx, e))?;
+        promise.finish::<()>().map_err(|e| match e {
+            // Nothing the top level awaits can settle: host calls and
+            // timers are refused while a script loads.
+            JsError::WouldBlock => error(
+                ErrorKind::Pending,
+                "the module's top-level await can never settle: nothing it awaits is in \
+                 progress (fetch and timers are not available while a script loads)",
+            ),
+            e => compile_error(cx, e),
+        })?;
         module
             .namespace()
             .and_then(|ns| ns.get(LOGTO_ENTRY))
@@ -364,6 +377,7 @@ fn syntax_error_column(line: &str, message: &str, reported: Option<u32>) -> Opti
 }
 
 fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
+    let budget = usize::try_from(input.max_output_bytes).unwrap_or(usize::MAX);
     let context = loaded.runtime.context();
     let promise = context.with(|cx| -> Result<_, ScriptError> {
         let driver = restore(&cx, &loaded.driver)?;
@@ -387,7 +401,7 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
         let step = context.with(|cx| -> Result<Option<Claims>, ScriptError> {
             let promise = promise.clone().restore(&cx).map_err(|e| internal(&cx, e))?;
             match promise.result::<Object>() {
-                Some(Ok(result)) => claims(&cx, loaded, &result).map(Some),
+                Some(Ok(result)) => claims(&cx, loaded, &result, budget).map(Some),
                 Some(Err(e)) => Err(thrown(&cx, e, ErrorKind::Script)),
                 None => {
                     let driver = restore(&cx, &loaded.driver)?;
@@ -409,16 +423,20 @@ fn restore<'js>(
     driver.clone().restore(cx).map_err(|e| internal(cx, e))
 }
 
-/// The run's `{ access, id, scopesAdded, scopesRemoved }` as WIT claims.
+/// The run's `{ access, id, scopesAdded, scopesRemoved }` as WIT claims;
+/// the two claim sets' JSON together within `budget` bytes
+/// (`max_output_bytes`).
 fn claims<'js>(
     cx: &Ctx<'js>,
     loaded: &Loaded,
     result: &Object<'js>,
+    budget: usize,
 ) -> Result<Claims, ScriptError> {
     let get = |key: &str| -> Result<Value<'js>, ScriptError> {
         result.get(key).map_err(|e| internal(cx, e))
     };
-    let access_token = claims_json(cx, loaded, get("access")?)?;
+    let access_token = claims_json(cx, loaded, get("access")?, budget, 0)?;
+    let written = access_token.len();
     // A Logto script returns its access-token claims and has no API for
     // anything else.
     if loaded.style == Style::Logto {
@@ -442,31 +460,63 @@ fn claims<'js>(
         id_token: if id.is_undefined() {
             None
         } else {
-            Some(claims_json(cx, loaded, id)?)
+            Some(claims_json(cx, loaded, id, budget, written)?)
         },
         scopes_added: strings("scopesAdded")?,
         scopes_removed: strings("scopesRemoved")?,
     })
 }
 
-/// Claims' JSON: the runtime's writer, or `JSON.stringify` when it declines.
+/// Claims' JSON: the runtime's writer, or the `JSON.stringify` captured at
+/// load when it declines. `written` bytes of the budget are already used.
 fn claims_json<'js>(
     cx: &Ctx<'js>,
     loaded: &Loaded,
     claims: Value<'js>,
+    budget: usize,
+    written: usize,
 ) -> Result<String, ScriptError> {
-    match output::to_json(cx, &claims) {
+    let left = budget.saturating_sub(written);
+    let declined = match output::to_json(cx, &claims, left) {
         Ok(json) => return Ok(json),
-        Err(output::Declined::Threw) => {
-            return Err(thrown(cx, JsError::Exception, ErrorKind::Script));
+        Err(output::Declined::Fallback) => None,
+        Err(declined) => Some(declined),
+    };
+    let declined = match declined {
+        Some(declined) => declined,
+        None => {
+            let driver = restore(cx, &loaded.driver)?;
+            let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
+            let json: String = stringify
+                .call((claims,))
+                .map_err(|e| thrown(cx, e, ErrorKind::Script))?;
+            match output::finish(json, left) {
+                Ok(json) => return Ok(json),
+                Err(declined) => declined,
+            }
         }
-        Err(output::Declined::Fallback) => {}
-    }
-    let driver = restore(cx, &loaded.driver)?;
-    let stringify: Function = driver.get("stringify").map_err(|e| internal(cx, e))?;
-    stringify
-        .call((claims,))
-        .map_err(|e| thrown(cx, e, ErrorKind::Script))
+    };
+    Err(match declined {
+        output::Declined::Threw => thrown(cx, JsError::Exception, ErrorKind::Script),
+        output::Declined::TooLarge => error(
+            ErrorKind::OutputTooLarge,
+            format!(
+                "the returned claims are over {budget} bytes of JSON; max_output_bytes is {budget}"
+            ),
+        ),
+        output::Declined::TooDeep => error(
+            ErrorKind::InvalidOutput,
+            format!(
+                "the returned claims nest objects and arrays more than {} levels deep \
+                 (the limit)",
+                output::MAX_DEPTH
+            ),
+        ),
+        output::Declined::Fallback => error(
+            ErrorKind::InvalidOutput,
+            "the returned claims could not be written as JSON",
+        ),
+    })
 }
 
 /// An error raised while evaluating the script at load time.

@@ -68,11 +68,19 @@ pub(crate) fn throw_type_error(cx: &Ctx<'_>, message: &str) -> JsError {
 /// its three-byte (WTF-8) form, which a Rust `String` cannot hold, so a
 /// native taking `String` would throw on one.
 pub(crate) fn usv_string(text: &javy::quickjs::String<'_>) -> JsResult<String> {
+    if let Some(bytes) = crate::strings::ascii(text) {
+        return Ok(crate::strings::utf8(bytes).unwrap_or_default().to_owned());
+    }
     let c_string = text.clone().to_cstring()?;
     // SAFETY: QuickJS's C string holds `len` bytes and lives as long as
     // `c_string`.
     let bytes =
         unsafe { std::slice::from_raw_parts(c_string.as_ptr().cast::<u8>(), c_string.len()) };
+    // Almost always valid UTF-8 already (no lone surrogate): one check and
+    // one copy, not a look at each byte.
+    if let Some(text) = crate::strings::utf8(bytes) {
+        return Ok(text.to_owned());
+    }
     let mut out = String::with_capacity(bytes.len());
     let (mut at, mut start) = (0, 0);
     while at < bytes.len() {
@@ -158,6 +166,16 @@ fn fetch_start<'js>(
 /// UTF-8 of a JS string; lone surrogates become U+FFFD, as the WHATWG
 /// encoder does.
 fn utf8_encode<'js>(cx: Ctx<'js>, text: javy::quickjs::String<'js>) -> JsResult<ArrayBuffer<'js>> {
+    // ASCII is its own UTF-8: one copy from the string's buffer.
+    // SAFETY: `text` is a live string of `cx`.
+    let copied = unsafe {
+        crate::strings::with_latin1(cx.as_raw().as_ptr(), text.as_raw(), |bytes| {
+            crate::strings::is_ascii(bytes).then(|| ArrayBuffer::new_copy(cx.clone(), bytes))
+        })
+    };
+    if let Some(Some(buffer)) = copied {
+        return buffer;
+    }
     let text = usv_string(&text)?;
     ArrayBuffer::new(cx, text.into_bytes())
 }
@@ -208,7 +226,9 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
             let headers: Vec<Vec<String>> = response
                 .headers
                 .into_iter()
-                .map(|(k, v)| vec![k, v])
+                // The prelude adopts this list as the response's headers
+                // (`receivedHeaders` in fetch.js): names lower-cased.
+                .map(|(k, v)| vec![k.to_ascii_lowercase(), v])
                 .collect();
             let body = ArrayBuffer::new(cx.clone(), response.body).map_err(internal)?;
             payload.set("status", response.status).map_err(internal)?;

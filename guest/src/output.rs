@@ -3,20 +3,28 @@
 //! QuickJS's `JSON.stringify` builds its output a character at a time and
 //! cost about as much as making the claims in the first place. Claims are
 //! almost always plain objects, arrays, strings, numbers and booleans; for
-//! those this writer produces exactly what `JSON.stringify` would. Anything
-//! else (a `toJSON` method, a class instance, a proxy, a BigInt, a string
-//! with a lone surrogate, nesting deeper than [`MAX_DEPTH`]) makes it give
-//! up, and the caller falls back to `JSON.stringify` itself, so the result
-//! and its errors are always `JSON.stringify`'s. A getter that throws ends
-//! the writing with its exception, as it would end `JSON.stringify`.
+//! those this writer produces exactly what `JSON.stringify` would, except
+//! that a lone surrogate in a string becomes U+FFFD (as in `console`
+//! records: JSON text with one is not valid UTF-8, and the host refuses it).
+//! It copies strings in runs, not a character at a time, and stops as soon
+//! as the output passes the run's `max_output_bytes`.
+//!
+//! Anything else (a `toJSON` method, a class instance, a proxy, a BigInt, a
+//! cycle) makes it give up, and the caller falls back to the
+//! `JSON.stringify` the prelude captured at load, whose output [`finish`]
+//! then checks as this writer would: size, depth, lone surrogates. A getter
+//! that throws ends the writing with its exception, as it would end
+//! `JSON.stringify`.
 
 use std::ffi::{CStr, c_char};
 use std::fmt::Write;
 
 use javy::quickjs::{Ctx, Value, qjs};
 
-/// Deepest nesting written; deeper (or cyclic) values go to `JSON.stringify`.
-const MAX_DEPTH: usize = 64;
+/// Deepest nesting of objects and arrays in claims (`{}` is 1). The host
+/// parses claims with a limit of its own (`serde_json`'s 128); claims
+/// deeper than this are refused with a message that says so.
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Why the writer stopped.
 pub(crate) enum Declined {
@@ -25,17 +33,24 @@ pub(crate) enum Declined {
     /// Reading a property threw (a getter); the exception is pending in the
     /// context, and is the result: calling the getter again would not be.
     Threw,
+    /// The JSON would be longer than the byte budget.
+    TooLarge,
+    /// Objects and arrays nested deeper than [`MAX_DEPTH`].
+    TooDeep,
 }
 
-/// `JSON.stringify(value)` for a plain object, or why not.
-pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>) -> Result<String, Declined> {
+/// `JSON.stringify(value)` for a plain object, or why not. Stops with
+/// [`Declined::TooLarge`] once the text passes `budget` bytes.
+pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>, budget: usize) -> Result<String, Declined> {
     let cx = cx.as_raw().as_ptr();
     let mut writer = Writer {
         cx,
         out: String::with_capacity(256),
+        budget,
         object_prototype: qjs::JS_UNDEFINED,
         array_prototype: qjs::JS_UNDEFINED,
         to_json_atom: 0,
+        path: Vec::new(),
     };
     // SAFETY: `value` is alive for the call; every value obtained below is
     // freed before returning.
@@ -69,12 +84,64 @@ pub(crate) fn to_json(cx: &Ctx<'_>, value: &Value<'_>) -> Result<String, Decline
     Ok(writer.out)
 }
 
+/// Check `JSON.stringify`'s output as [`to_json`] checks its own: over
+/// `budget` bytes, or nested deeper than [`MAX_DEPTH`], is refused; an
+/// escaped lone surrogate (`\udXXX`: well-formed `JSON.stringify` escapes
+/// nothing else in that range) becomes `\ufffd`.
+pub(crate) fn finish(json: String, budget: usize) -> Result<String, Declined> {
+    if json.len() > budget {
+        return Err(Declined::TooLarge);
+    }
+    let bytes = json.as_bytes();
+    let mut lone = Vec::new();
+    let (mut depth, mut in_string, mut at) = (0usize, false, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => in_string = !in_string,
+            b'\\' if in_string => {
+                if bytes.get(at + 1) == Some(&b'u')
+                    && bytes.get(at + 2) == Some(&b'd')
+                    && bytes
+                        .get(at + 3)
+                        .is_some_and(|b| matches!(b, b'8'..=b'9' | b'a'..=b'f'))
+                {
+                    lone.push(at + 2);
+                }
+                at += 1; // the escaped character
+            }
+            b'{' | b'[' if !in_string => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Declined::TooDeep);
+                }
+            }
+            b'}' | b']' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        at += 1;
+    }
+    if lone.is_empty() {
+        return Ok(json);
+    }
+    let mut bytes = json.into_bytes();
+    for at in lone {
+        bytes[at..at + 4].copy_from_slice(b"fffd");
+    }
+    // Only ASCII hex digits were replaced by ASCII hex digits.
+    String::from_utf8(bytes).map_err(|_| Declined::Fallback)
+}
+
 struct Writer {
     cx: *mut qjs::JSContext,
     out: String,
+    /// The most bytes the text may have.
+    budget: usize,
     object_prototype: qjs::JSValue,
     array_prototype: qjs::JSValue,
     to_json_atom: qjs::JSAtom,
+    /// The objects and arrays being written, outermost first: a value
+    /// nested too deeply is a cycle if it is one of them.
+    path: Vec<*mut std::ffi::c_void>,
 }
 
 /// A value this module owns a reference to.
@@ -114,6 +181,15 @@ unsafe fn has_property(
 }
 
 impl Writer {
+    /// Fail once the text is over the budget.
+    fn check_size(&self) -> Result<(), Declined> {
+        if self.out.len() > self.budget {
+            Err(Declined::TooLarge)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Write `value`; `Ok(false)` when `JSON.stringify` would leave it out
     /// (undefined, a function, a symbol).
     unsafe fn value(&mut self, value: qjs::JSValue, depth: usize) -> Result<bool, Declined> {
@@ -144,8 +220,17 @@ impl Writer {
                     if qjs::JS_IsFunction(self.cx, value) {
                         return Ok(false);
                     }
-                    if depth >= MAX_DEPTH || qjs::JS_IsProxy(value) {
+                    if qjs::JS_IsProxy(value) {
                         return Err(Declined::Fallback);
+                    }
+                    let pointer = qjs::JS_VALUE_GET_PTR(value);
+                    if depth >= MAX_DEPTH {
+                        // A cycle is JSON.stringify's error to report.
+                        return Err(if self.path.contains(&pointer) {
+                            Declined::Fallback
+                        } else {
+                            Declined::TooDeep
+                        });
                     }
                     let prototype = Owned::new(self.cx, qjs::JS_GetPrototype(self.cx, value))
                         .ok_or(Declined::Fallback)?;
@@ -159,6 +244,7 @@ impl Writer {
                     if to_json != 0 {
                         return Err(Declined::Fallback);
                     }
+                    self.path.push(pointer);
                     if qjs::JS_IsArray(value) {
                         // An array whose prototype was changed is still an
                         // array to JSON.stringify, but may inherit anything.
@@ -171,10 +257,12 @@ impl Writer {
                     } else {
                         return Err(Declined::Fallback);
                     }
+                    self.path.pop();
                 }
                 _ => return Err(Declined::Fallback),
             }
         }
+        self.check_size()?;
         Ok(true)
     }
 
@@ -190,13 +278,11 @@ impl Writer {
                 if index > 0 {
                     self.out.push(',');
                 }
-                let element = Owned::new(
-                    self.cx,
-                    qjs::JS_GetPropertyUint32(self.cx, array, index as u32),
-                )
-                .ok_or(Declined::Threw)?;
+                let element = Owned::new(self.cx, qjs::JS_GetPropertyInt64(self.cx, array, index))
+                    .ok_or(Declined::Threw)?;
                 if !self.value(element.0, depth + 1)? {
                     self.out.push_str("null");
+                    self.check_size()?;
                 }
             }
             self.out.push(']');
@@ -270,6 +356,14 @@ impl Writer {
 
     /// Write a string value quoted, or a number as QuickJS formats it.
     unsafe fn c_string(&mut self, value: qjs::JSValue, quote: bool) -> Result<(), Declined> {
+        // SAFETY: `value` is alive for the call.
+        if quote
+            && let Some(written) = unsafe {
+                crate::strings::with_latin1(self.cx, value, |latin1| self.latin1_quoted(latin1))
+            }
+        {
+            return written;
+        }
         let mut len = 0;
         // SAFETY: a live value; the string is freed below.
         unsafe {
@@ -281,12 +375,12 @@ impl Writer {
                 self.quoted(text, len as usize)
             } else {
                 let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len as usize);
-                match std::str::from_utf8(bytes) {
-                    Ok(s) => {
+                match crate::strings::utf8(bytes) {
+                    Some(s) => {
                         self.out.push_str(s);
                         Ok(())
                     }
-                    Err(_) => Err(Declined::Fallback),
+                    None => Err(Declined::Fallback),
                 }
             };
             qjs::JS_FreeCString(self.cx, text);
@@ -294,15 +388,51 @@ impl Writer {
         }
     }
 
-    /// Append `text` as a JSON string. Text that is not valid UTF-8 (a lone
-    /// surrogate) is left to `JSON.stringify`.
+    /// Append QuickJS's UTF-8 text as a JSON string. QuickJS writes a lone
+    /// surrogate as its three-byte (WTF-8) form, which is not UTF-8: each
+    /// becomes U+FFFD, also three bytes.
     unsafe fn quoted(&mut self, text: *const c_char, len: usize) -> Result<(), Declined> {
+        // At least the text and its quotes: stop before copying it.
+        if self.out.len().saturating_add(len).saturating_add(2) > self.budget {
+            return Err(Declined::TooLarge);
+        }
         // SAFETY: QuickJS returned `len` bytes at `text`.
         let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
-        let text = std::str::from_utf8(bytes).map_err(|_| Declined::Fallback)?;
+        match crate::strings::utf8(bytes) {
+            Some(text) => self.escaped(text),
+            None => {
+                let mut bytes = bytes.to_vec();
+                replace_surrogates(&mut bytes);
+                let text = crate::strings::utf8(&bytes).ok_or(Declined::Fallback)?;
+                self.escaped(text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Append Latin-1 characters (read in place, see `strings.rs`) as a
+    /// JSON string: runs of ASCII that needs no escape are copied eight
+    /// bytes at a time, each other character is escaped or encoded.
+    fn latin1_quoted(&mut self, bytes: &[u8]) -> Result<(), Declined> {
+        // Each character is at least one byte of UTF-8.
+        if self.out.len().saturating_add(bytes.len()).saturating_add(2) > self.budget {
+            return Err(Declined::TooLarge);
+        }
+        self.out.reserve(bytes.len() + 2);
         self.out.push('"');
-        let mut plain = 0;
-        for (i, b) in text.bytes().enumerate() {
+        let (mut plain, mut at) = (0, 0);
+        while at < bytes.len() {
+            if let Some(word) = bytes
+                .get(at..at + 8)
+                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
+            {
+                let word = u64::from_le_bytes(word);
+                if word & 0x8080_8080_8080_8080 == 0 && !crate::json::ends_plain_run(word) {
+                    at += 8;
+                    continue;
+                }
+            }
+            let b = bytes[at];
             let escape = match b {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
@@ -311,19 +441,91 @@ impl Writer {
                 b'\t' => "\\t",
                 0x08 => "\\b",
                 0x0c => "\\f",
-                0..=0x1f => "",
-                _ => continue,
+                0..=0x1f | 0x80..=0xff => "",
+                _ => {
+                    at += 1;
+                    continue;
+                }
             };
-            self.out.push_str(&text[plain..i]);
-            if escape.is_empty() {
+            // `plain..at` is ASCII.
+            self.out.push_str(ascii_run(&bytes[plain..at]));
+            if !escape.is_empty() {
+                self.out.push_str(escape);
+            } else if b < 0x20 {
                 let _ = write!(self.out, "\\u{b:04x}");
+            } else {
+                self.out.push(char::from(b));
+            }
+            at += 1;
+            plain = at;
+        }
+        self.out.push_str(ascii_run(&bytes[plain..]));
+        self.out.push('"');
+        Ok(())
+    }
+
+    /// Append `text` quoted and escaped as `JSON.stringify` does, copying
+    /// the runs between characters to escape eight bytes at a time.
+    fn escaped(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        self.out.reserve(bytes.len() + 2);
+        self.out.push('"');
+        let (mut plain, mut at) = (0, 0);
+        while at < bytes.len() {
+            if let Some(word) = bytes
+                .get(at..at + 8)
+                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
+                && !crate::json::ends_plain_run(u64::from_le_bytes(word))
+            {
+                at += 8;
+                continue;
+            }
+            let escape = match bytes[at] {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..=0x1f => "",
+                _ => {
+                    at += 1;
+                    continue;
+                }
+            };
+            self.out.push_str(&text[plain..at]);
+            if escape.is_empty() {
+                let _ = write!(self.out, "\\u{:04x}", bytes[at]);
             } else {
                 self.out.push_str(escape);
             }
-            plain = i + 1;
+            at += 1;
+            plain = at;
         }
         self.out.push_str(&text[plain..]);
         self.out.push('"');
-        Ok(())
+    }
+}
+
+/// A run of ASCII characters that [`Writer::latin1_quoted`] found plain.
+fn ascii_run(run: &[u8]) -> &str {
+    debug_assert!(run.is_ascii());
+    // SAFETY: the caller copies only runs of bytes below 0x80 (its eight-
+    // byte test or its check of each byte), which are valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(run) }
+}
+
+/// Replace each WTF-8 surrogate (`ED A0..BF xx`) in `bytes` with U+FFFD
+/// (`EF BF BD`), in place.
+fn replace_surrogates(bytes: &mut [u8]) {
+    let mut at = 0;
+    while at + 2 < bytes.len() {
+        if bytes[at] == 0xED && (0xA0..=0xBF).contains(&bytes[at + 1]) {
+            bytes[at..at + 3].copy_from_slice(&[0xEF, 0xBF, 0xBD]);
+            at += 3;
+        } else {
+            at += 1;
+        }
     }
 }

@@ -19,6 +19,10 @@ use crate::natives::{refuse_at_load, throw_type_error};
 pub(crate) fn register<'js>(cx: &Ctx<'js>, natives: &Object<'js>) -> JsResult<()> {
     use javy::quickjs::Function;
     natives.set("utf8Decode", Function::new(cx.clone(), utf8_decode)?)?;
+    natives.set("jsonParse", Function::new(cx.clone(), json_parse)?)?;
+    natives.set("headerName", Function::new(cx.clone(), header_name)?)?;
+    natives.set("headerValue", Function::new(cx.clone(), header_value)?)?;
+    natives.set("fetchUrl", Function::new(cx.clone(), fetch_url)?)?;
     natives.set("base64Encode", Function::new(cx.clone(), base64_encode)?)?;
     natives.set("base64Decode", Function::new(cx.clone(), base64_decode)?)?;
     natives.set("urlParse", Function::new(cx.clone(), url_parse)?)?;
@@ -41,14 +45,102 @@ fn bytes<'a>(buffer: &'a ArrayBuffer<'_>) -> &'a [u8] {
 
 /// WHATWG UTF-8 decode: invalid sequences become U+FFFD, or with `fatal`
 /// throw a TypeError.
-fn utf8_decode<'js>(cx: Ctx<'js>, buffer: ArrayBuffer<'js>, fatal: bool) -> JsResult<String> {
+fn utf8_decode<'js>(
+    cx: Ctx<'js>,
+    buffer: ArrayBuffer<'js>,
+    fatal: bool,
+) -> JsResult<javy::quickjs::String<'js>> {
     let data = bytes(&buffer);
-    if fatal {
-        return std::str::from_utf8(data).map(str::to_string).map_err(|e| {
-            throw_type_error(&cx, &format!("The encoded data was not valid UTF-8 ({e})"))
-        });
+    if crate::strings::is_ascii(data) {
+        // ASCII is valid UTF-8 with nothing to replace: made straight
+        // from the buffer (Rust's UTF-8 check costs tens of fuel a byte).
+        return javy::quickjs::String::from_str(cx, crate::strings::utf8(data).unwrap_or_default());
     }
-    Ok(String::from_utf8_lossy(data).into_owned())
+    if fatal {
+        let text = std::str::from_utf8(data).map_err(|e| {
+            throw_type_error(&cx, &format!("The encoded data was not valid UTF-8 ({e})"))
+        })?;
+        return javy::quickjs::String::from_str(cx, text);
+    }
+    javy::quickjs::String::from_str(cx, &String::from_utf8_lossy(data))
+}
+
+/// `Response.json()`'s parse of a body: UTF-8 decode (a leading BOM
+/// dropped, invalid sequences as U+FFFD) and `JSON.parse`, in one pass over
+/// the bytes through the runtime's JSON builder instead of a JS string and
+/// QuickJS's tokenizer. `[value]`, or `null` when the builder declines (the
+/// text is not JSON, or has an escaped lone surrogate): the caller then asks
+/// `JSON.parse` for its result or its error.
+fn json_parse<'js>(cx: Ctx<'js>, buffer: ArrayBuffer<'js>) -> JsResult<Value<'js>> {
+    let data = bytes(&buffer);
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let decoded = match crate::strings::utf8(data) {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => String::from_utf8_lossy(data),
+    };
+    match crate::json::parse_strict(&cx, decoded.as_bytes()) {
+        Ok(value) => {
+            let array = javy::quickjs::Array::new(cx.clone())?;
+            array.set(0, value)?;
+            Ok(array.into_value())
+        }
+        Err(_) => Ok(Value::new_null(cx)),
+    }
+}
+
+/// A header name (already a string) checked as an HTTP token and
+/// lower-cased, or a TypeError as `Headers` throws it.
+fn header_name<'js>(cx: Ctx<'js>, name: javy::quickjs::String<'js>) -> JsResult<String> {
+    let name = crate::natives::usv_string(&name)?;
+    let token = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !token {
+        return Err(throw_type_error(
+            &cx,
+            &format!("Invalid header name: '{name}'"),
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// A header value (already a string): a ByteString (no character above
+/// U+00FF), stripped of surrounding HTTP whitespace, without NUL, CR or LF;
+/// or a TypeError as `Headers` throws it.
+fn header_value<'js>(cx: Ctx<'js>, value: javy::quickjs::String<'js>) -> JsResult<String> {
+    // A lone surrogate becomes U+FFFD, which is refused like any character
+    // above U+00FF.
+    let value = crate::natives::usv_string(&value)?;
+    if value.chars().any(|c| u32::from(c) > 0xff) {
+        return Err(throw_type_error(
+            &cx,
+            "Invalid header value: not a ByteString",
+        ));
+    }
+    let value = value.trim_matches(['\t', '\n', '\r', ' ']);
+    if value.contains(['\0', '\r', '\n']) {
+        return Err(throw_type_error(&cx, "Invalid header value: NUL, CR or LF"));
+    }
+    Ok(value.to_string())
+}
+
+/// The `href` of an absolute URL (already a string) for `fetch()` and
+/// `Request`, and whether it carries credentials (`[href, credentials]`);
+/// null when it is not an absolute URL. What `new URL(input).href` gives,
+/// without making a URL object.
+fn fetch_url<'js>(cx: Ctx<'js>, input: javy::quickjs::String<'js>) -> JsResult<Value<'js>> {
+    let input = crate::natives::usv_string(&input)?;
+    match Url::parse(&input) {
+        Ok(url) => {
+            let credentials = !url.username().is_empty() || url.password().is_some();
+            let pair = javy::quickjs::Array::new(cx.clone())?;
+            pair.set(0, quirks::href(&url))?;
+            pair.set(1, credentials)?;
+            Ok(pair.into_value())
+        }
+        Err(_) => Ok(Value::new_null(cx)),
+    }
 }
 
 fn base64_encode(buffer: ArrayBuffer<'_>) -> String {

@@ -108,6 +108,8 @@ impl Script {
                 TokenKind::ClientCredentials => types::TokenKind::ClientCredentials,
             },
             argument,
+            // The runtime stops writing claims there (output_too_large).
+            max_output_bytes: u32::try_from(grants.max_output_bytes).unwrap_or(u32::MAX),
         };
         let pre = &self.inner.pre;
         let call = async {
@@ -494,6 +496,7 @@ impl From<types::ScriptError> for ScriptError {
             types::ErrorKind::Pending => ErrorKind::Pending,
             types::ErrorKind::InvalidOutput => ErrorKind::InvalidOutput,
             types::ErrorKind::Unsupported => ErrorKind::Unsupported,
+            types::ErrorKind::OutputTooLarge => ErrorKind::OutputTooLarge,
         };
         // Cut as console messages are: they crossed from the guest
         // outside max_output_bytes.

@@ -4,7 +4,7 @@
 (function (native, shared) {
   'use strict';
 
-  const { unsupported } = shared;
+  const { unsupported, utf8Decode, bodyJson } = shared;
   // Captured now: a script that replaces these globals does not change the
   // shim built on them.
   const { fetch, Headers, URL, URLSearchParams, AbortSignal, TextEncoder, btoa } = globalThis;
@@ -140,15 +140,17 @@
       }
       let response;
       let text;
+      let bytes;
       try {
         response = await fetch(url, init);
-        text = await response.text();
+        bytes = await response.arrayBuffer();
+        text = utf8Decode(bytes);
       } catch (error) {
         throw failure(error, config, timeout !== undefined && timeout.aborted);
       }
       let data = text;
       if (config.responseType !== 'text' && text !== '') {
-        try { data = JSON.parse(text); } catch (_) { data = text; }
+        try { data = bodyJson(bytes); } catch (_) { data = text; }
       }
       const responseHeaders = fromEntries(response.headers);
       const cookies = response.headers.getSetCookie();

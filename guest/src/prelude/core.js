@@ -11,6 +11,10 @@
   // ---- console ----------------------------------------------------------
 
   const MAX_LOG_CHARS = 16384;
+  // Captured now, like every intrinsic the driver relies on: a script that
+  // replaces `JSON.stringify` changes only its own view, never a log record
+  // or the claims' JSON.
+  const stringifyJson = JSON.stringify;
   const LEVELS = { debug: 0, info: 1, log: 2, warn: 3, error: 4 };
 
   function describe(value) {
@@ -21,7 +25,7 @@
     if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}\n${value.stack}` : `${value.name}: ${value.message}`;
     if (value === null || typeof value !== 'object') return String(value);
     try {
-      return JSON.stringify(value, (k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      return stringifyJson(value, (k, v) => (typeof v === 'bigint' ? `${v}n` : v));
     } catch (_) {
       return Object.prototype.toString.call(value);
     }
@@ -160,13 +164,19 @@
     },
     // The kind of an error the runtime raised on purpose, else undefined.
     errorKind: (value) => ClaimscriptError.kindOf(value),
-    // The claims' JSON when the runtime's own writer declines (output.rs).
+    // The claims' JSON when the runtime's own writer declines (output.rs):
+    // the intrinsic captured at load, never the script's global.
     stringify(claims) {
+      let json;
       try {
-        return JSON.stringify(claims);
+        json = stringifyJson(claims);
       } catch (e) {
         throw shared.runtimeError('invalid_output', `the claims are not JSON: ${e && e.message}`);
       }
+      if (typeof json !== 'string') {
+        throw shared.runtimeError('invalid_output', 'the claims are not JSON: their toJSON gave nothing to write');
+      }
+      return json;
     },
     fetchHandles: () => shared.fetchHandles(),
     deliver: (handle, ok, payload) => shared.deliver(handle, ok, payload),

@@ -57,6 +57,16 @@
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
+  // "Parse JSON from bytes" (Body.json()): the runtime's JSON builder, in
+  // one pass over the bytes; when it declines (not JSON, or a lone
+  // surrogate it cannot build), JSON.parse's own result or SyntaxError.
+  function bodyJson(buffer) {
+    const parsed = native.jsonParse(buffer);
+    return parsed !== null ? parsed[0] : parseJson(utf8Decode(buffer));
+  }
+  shared.bodyJson = bodyJson;
+  shared.utf8Decode = utf8Decode;
+
   // ---- crypto -------------------------------------------------------------
 
   const MAX_RANDOM_BYTES = 65536;
@@ -228,23 +238,20 @@
 
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+  // An HTTP token, lower-cased (checked by a native: a regular expression
+  // costs thousands of fuel a call).
   function headerName(name) {
-    name = String(name);
-    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: '${name}'`);
-    return name.toLowerCase();
+    return native.headerName(String(name));
   }
 
   // A ByteString, stripped of surrounding HTTP whitespace, without NUL, CR or LF.
   function headerValue(value) {
-    value = String(value);
-    if (/[^\x00-\xff]/.test(value)) throw new TypeError('Invalid header value: not a ByteString');
-    value = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
-    if (/[\0\r\n]/.test(value)) throw new TypeError('Invalid header value: NUL, CR or LF');
-    return value;
+    return native.headerValue(String(value));
   }
 
   let headerEntries;
   let lockHeaders;
+  let receivedHeaders;
   let copyHeaders;
 
   class Headers {
@@ -324,6 +331,8 @@
     // "Sort and combine": by name, one entry per name with its values joined
     // by ", ", except set-cookie whose values stay separate entries.
     #sorted() {
+      const list = this.#list;
+      if (list.length < 2) return list.map(([name, value]) => [name, value]);
       const names = [...new Set(this.#list.map(([n]) => n))].sort();
       const out = [];
       for (const name of names) {
@@ -350,6 +359,14 @@
     static {
       headerEntries = (headers) => headers.#sorted();
       lockHeaders = (headers) => { headers.#immutable = true; return headers; };
+      // A response's immutable headers from the host's list of
+      // [lower-cased name, value] arrays (already valid HTTP), adopted as is.
+      receivedHeaders = (list) => {
+        const headers = new Headers();
+        headers.#list = list;
+        headers.#immutable = true;
+        return headers;
+      };
       // A copy with the same guard, for Response.clone().
       copyHeaders = (headers) => {
         const copy = new Headers(headers);
@@ -415,7 +432,7 @@
     async arrayBuffer() { return this.#consume(); }
     async bytes() { return new Uint8Array(this.#consume()); }
     async text() { return utf8Decode(this.#consume()); }
-    async json() { return parseJson(utf8Decode(this.#consume())); }
+    async json() { return bodyJson(this.#consume()); }
 
     static {
       // The bytes (null for no body) without reading them.
@@ -443,6 +460,14 @@
     const upper = method.toUpperCase();
     if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`Forbidden method: ${method}`);
     return NORMALIZED_METHODS.includes(upper) ? upper : method;
+  }
+
+  // A request's URL: the href of an absolute URL without credentials.
+  function requestUrl(value) {
+    const parsed = native.fetchUrl(String(value));
+    if (parsed === null) throw new TypeError(`Request: '${value}' is not an absolute URL`);
+    if (parsed[1]) throw new TypeError('Request: the URL must not include credentials');
+    return parsed[0];
   }
 
   // There is no base URL to resolve against: URLs must be absolute.
@@ -474,9 +499,7 @@
       if (source !== null) {
         url = source.#url;
       } else {
-        const parsed = absoluteUrl(input, 'Request');
-        if (parsed.username !== '' || parsed.password !== '') throw new TypeError('Request: the URL must not include credentials');
-        url = parsed.href;
+        url = requestUrl(input);
       }
       const method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
       const headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
@@ -496,18 +519,23 @@
       this.#url = url;
       this.#method = method;
       this.#headers = headers;
-      this.#signal = signal !== null ? signal : new AbortController().signal;
+      // Made when first asked for: most requests never are.
+      this.#signal = signal;
     }
 
     get url() { return this.#url; }
     get method() { return this.#method; }
     get headers() { return this.#headers; }
-    get signal() { return this.#signal; }
+    get signal() {
+      if (this.#signal === null) this.#signal = new AbortController().signal;
+      return this.#signal;
+    }
     get redirect() { return 'follow'; }
 
     clone() {
       const bytes = cloneBody(this);
-      const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, signal: this.#signal });
+      // The copy shares the signal, made now if it was not yet.
+      const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, signal: this.signal });
       adoptBody(copy, bytes);
       return copy;
     }
@@ -537,6 +565,11 @@
     #headers;
 
     constructor(body = null, init = undefined) {
+      // #create's blank response, filled in by it (INTERNAL is private).
+      if (body === INTERNAL) {
+        super(null);
+        return;
+      }
       const extracted = extractBody(body);
       super(extracted !== null ? extracted.bytes : null);
       this.#initialize(init, extracted);
@@ -562,7 +595,7 @@
 
     // A response made by this file, skipping the checks on scripts' input.
     static #create(bytes, { status, statusText = '', headers, type = 'default', url = '', redirected = false }) {
-      const response = new Response();
+      const response = new Response(INTERNAL);
       adoptBody(response, bytes);
       response.#type = type;
       response.#url = url;
@@ -620,7 +653,7 @@
         return Response.#create(NULL_BODY_STATUSES.includes(status) ? null : payload.body, {
           status,
           statusText: String(payload.statusText),
-          headers: lockHeaders(new Headers(payload.headers)),
+          headers: receivedHeaders(payload.headers),
           type: 'basic',
           url: String(payload.url),
           redirected: Boolean(payload.redirected),
@@ -641,17 +674,21 @@
     return new Promise((resolve, reject) => {
       const request = new Request(input, init);
       const { url, method, headers, signal } = requestParts(request);
-      const before = abortState(signal);
-      if (before.aborted) throw before.reason;
+      if (signal !== null) {
+        const before = abortState(signal);
+        if (before.aborted) throw before.reason;
+      }
       const body = takeBody(request);
       const handle = native.fetchStart(method, url, headerEntries(headers), body !== null ? body : undefined);
-      const stop = onAbort(signal, () => {
+      const stop = signal === null ? noop : onAbort(signal, () => {
         native.fetchCancel(handle);
         finish(handle).reject(abortState(signal).reason);
       });
       pending.set(handle, { resolve, reject, stop });
     });
   }
+
+  function noop() {}
 
   // The waiter for `handle`, taken out of `pending`; undefined if not there.
   function finish(handle) {

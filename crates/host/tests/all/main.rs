@@ -5,6 +5,7 @@ mod cache;
 mod faults;
 mod fetch;
 mod forms;
+mod hostile_output;
 mod input;
 mod limits;
 mod marshal;

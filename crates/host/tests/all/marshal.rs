@@ -132,7 +132,10 @@ async fn claims_that_are_not_json_are_invalid_output() {
     for (body, fragment) in [
         ("return { big: 10n };", "BigInt"),
         ("const a = {}; a.self = a; return { a };", "circular"),
-        ("return { lone: '\\ud800' };", "not a JSON object"),
+        (
+            "let o = {}; for (let i = 0; i < 200; i++) o = { o }; return o;",
+            "more than 100 levels deep",
+        ),
     ] {
         let script = compile(&format!(
             "const getCustomJwtClaims = async () => {{ {body} }};"
