@@ -45,13 +45,31 @@ pub struct RunInput {
 #[error("{message}")]
 pub struct InputError {
     message: String,
+    /// Where in the text, for errors found while parsing it.
+    position: Option<(usize, usize)>,
+    syntax: bool,
 }
 
 impl InputError {
     fn new(message: impl Into<String>) -> Self {
         InputError {
             message: message.into(),
+            position: None,
+            syntax: false,
         }
+    }
+
+    /// The line and column (both from 1) of the error in the JSON text,
+    /// when it was found while parsing it (malformed JSON, a duplicate
+    /// key); `None` for an error in the document's shape.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.position
+    }
+
+    /// Whether the text is not JSON at all (a syntax error or a truncated
+    /// document), as opposed to JSON that is not a valid input.
+    pub fn is_syntax(&self) -> bool {
+        self.syntax
     }
 
     /// An input of `len` bytes over the limit `max`.
@@ -101,21 +119,27 @@ impl RunInput {
     /// [`RunInput::from_json`] with another size limit, in bytes (an
     /// embedder's [`EngineConfig::max_input_bytes`](crate::EngineConfig::max_input_bytes)).
     pub fn from_json_with_limit(text: &str, max_bytes: usize) -> Result<RunInput, InputError> {
-        if text.len() > max_bytes {
-            return Err(InputError::too_large(text.len(), max_bytes));
+        RunInput::from_slice_with_limit(text.as_bytes(), max_bytes)
+    }
+
+    /// [`RunInput::from_json_with_limit`] from bytes, as they arrive in a
+    /// request body; text that is not UTF-8 is a syntax error.
+    pub fn from_slice_with_limit(bytes: &[u8], max_bytes: usize) -> Result<RunInput, InputError> {
+        if bytes.len() > max_bytes {
+            return Err(InputError::too_large(bytes.len(), max_bytes));
         }
-        let value: Value = serde_json::from_str::<Unique>(text)
+        let value: Value = serde_json::from_slice::<Unique>(bytes)
             .map(|unique| unique.0)
             .map_err(|e| {
                 // serde_json ends its message with the position; said once, first.
                 let message = e.to_string();
                 let suffix = format!(" at line {} column {}", e.line(), e.column());
                 let message = message.strip_suffix(&suffix).unwrap_or(&message);
-                InputError::new(format!(
-                    "line {}, column {}: {message}",
-                    e.line(),
-                    e.column()
-                ))
+                InputError {
+                    message: format!("line {}, column {}: {message}", e.line(), e.column()),
+                    position: Some((e.line(), e.column())),
+                    syntax: e.is_syntax() || e.is_eof(),
+                }
             })?;
         RunInput::from_value(value)
     }
@@ -262,13 +286,19 @@ impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(serde::de::Error::custom(format!(
-                    "duplicate key {key:?}: each key may appear once in an object"
-                )));
+            // One lookup per key: the entry is the duplicate check.
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(e) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key {:?}: each key may appear once in an object",
+                        e.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    let Unique(value) = map.next_value()?;
+                    slot.insert(value);
+                }
             }
-            let Unique(value) = map.next_value()?;
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }

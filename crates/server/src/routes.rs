@@ -209,6 +209,34 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
     })
 }
 
+/// [`json_request`] for the endpoints whose body is a run's input: parsed
+/// straight into a [`RunInput`] (no intermediate document), with the
+/// engine's `max_input_bytes` and duplicate keys refused, at their line
+/// and column.
+pub(crate) async fn input_request(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    scope: Scope,
+) -> Result<(Caller, RunInput), ApiError> {
+    let caller = auth(app, headers, scope)?;
+    expect_json(headers)?;
+    let body = read_body(app, headers, body).await?;
+    let input = RunInput::from_slice_with_limit(&body, app.engine.config().max_input_bytes)
+        .map_err(|e| {
+            let mut error = if e.is_syntax() {
+                ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+            } else {
+                ApiError::bad_request("invalid_input", e.to_string())
+            };
+            if let Some((line, column)) = e.position() {
+                error = error.with("line", line).with("column", column);
+            }
+            error
+        })?;
+    Ok((caller, input))
+}
+
 fn parse_input(value: Value) -> Result<RunInput, ApiError> {
     RunInput::from_value(value).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))
 }
@@ -562,8 +590,7 @@ async fn run_script(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (caller, input) = json_request(&app, &headers, body, Scope::Run).await?;
-    let input = parse_input(input)?;
+    let (caller, input) = input_request(&app, &headers, body, Scope::Run).await?;
     let (slot, version) = app.registry.version(&name)?;
     let id = new_decision_id();
     let report = app.execute(&slot, &version, input, &caller, &id).await?;
@@ -580,8 +607,7 @@ async fn token(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (caller, input) = json_request(&app, &headers, body, Scope::Run).await?;
-    let input = parse_input(input)?;
+    let (caller, input) = input_request(&app, &headers, body, Scope::Run).await?;
     let (slot, version) = app.registry.version(&name)?;
     let keys = app.keys();
     let issuer = match &version.key {

@@ -127,6 +127,19 @@ async fn every_error_has_its_status_and_code() {
         .error(400, "invalid_input")
         .to_string();
     assert!(message.contains("unknown key `tokn`"), "{message}");
+    // A key twice in one object: refused where it is, not "last one wins".
+    let a = Answer::of(
+        s.client
+            .post(s.url("/v1/scripts/rbac/run"))
+            .header("content-type", "application/json")
+            .body("{\"token\": {\"sub\": \"a\",\n \"sub\": \"b\"}}")
+            .send()
+            .await,
+    )
+    .await;
+    let message = a.error(400, "invalid_input");
+    assert!(message.contains("duplicate key \"sub\""), "{message}");
+    assert_eq!(a.json["error"]["line"], 2, "{message}");
     // Too large: declared, and streamed without a length.
     let big = json!({"token": {"x": "a".repeat(4096)}});
     s.post("/v1/scripts/rbac/run", &big)
