@@ -47,7 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
             std::fs::write(
                 artifacts.join(format!("{i}.wasm")),
-                script.component_bytes(),
+                script
+                    .component_bytes()
+                    .ok_or("a compiled script keeps its artifact")?,
             )?;
         }
     }

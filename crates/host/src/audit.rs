@@ -271,7 +271,7 @@ impl Script {
         AuditReport {
             artifact: ArtifactAudit {
                 sha256: self.digest_hex(),
-                bytes: self.component_bytes().len(),
+                bytes: self.artifact_len(),
                 runtime_version: info.runtime_version.clone(),
                 runtime_code_sha256: info.code_sha256.clone(),
                 source_sha256: info.source_sha256.clone(),

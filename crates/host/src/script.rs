@@ -9,6 +9,21 @@ use crate::runtime::{ArtifactInfo, hex};
 use crate::state::RunState;
 use crate::style::Style;
 
+/// The artifact a [`Script`] is made from: one it keeps a copy of, or one
+/// its caller stores ([`Engine::load_stored`]).
+pub(crate) enum Artifact<'a> {
+    Kept(&'a [u8]),
+    Stored(&'a [u8]),
+}
+
+impl Artifact<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Artifact::Kept(bytes) | Artifact::Stored(bytes) => bytes,
+        }
+    }
+}
+
 /// A pre-initialised, compiled claims script. Cheap to clone and share;
 /// each [`Script::run`] gets a fresh instance.
 #[derive(Clone)]
@@ -19,7 +34,10 @@ pub struct Script {
 pub(crate) struct ScriptInner {
     pub(crate) engine: Engine,
     pub(crate) pre: ClaimsScriptPre<RunState>,
-    component: Vec<u8>,
+    /// The artifact, unless it was loaded with [`Engine::load_stored`],
+    /// whose caller keeps it (about 0.7 MB a script).
+    component: Option<Vec<u8>>,
+    artifact_len: usize,
     digest: [u8; 32],
     pub(crate) info: ArtifactInfo,
     style: Style,
@@ -38,7 +56,7 @@ impl Script {
     pub(crate) fn new(
         engine: &Engine,
         pre: ClaimsScriptPre<RunState>,
-        component: Vec<u8>,
+        artifact: Artifact<'_>,
         digest: [u8; 32],
         info: ArtifactInfo,
     ) -> Result<Script, Error> {
@@ -52,7 +70,11 @@ impl Script {
             inner: Arc::new(ScriptInner {
                 engine: engine.clone(),
                 pre,
-                component,
+                artifact_len: artifact.bytes().len(),
+                component: match artifact {
+                    Artifact::Kept(bytes) => Some(bytes.to_vec()),
+                    Artifact::Stored(_) => None,
+                },
                 digest,
                 info,
                 style,
@@ -61,12 +83,19 @@ impl Script {
     }
 
     /// The component's bytes: write them to a `.wasm` file and load them
-    /// later with [`Engine::load`].
-    pub fn component_bytes(&self) -> &[u8] {
-        &self.inner.component
+    /// later with [`Engine::load`]. `None` for a script loaded with
+    /// [`Engine::load_stored`]: its caller keeps the artifact, and the
+    /// script does not hold a copy.
+    pub fn component_bytes(&self) -> Option<&[u8]> {
+        self.inner.component.as_deref()
     }
 
-    /// SHA-256 of [`Script::component_bytes`], lower-case hex.
+    /// The size of the artifact in bytes, whether the script holds it or not.
+    pub fn artifact_len(&self) -> usize {
+        self.inner.artifact_len
+    }
+
+    /// SHA-256 of the artifact ([`Script::component_bytes`]), lower-case hex.
     pub fn digest_hex(&self) -> String {
         hex(&self.inner.digest)
     }

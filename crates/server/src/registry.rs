@@ -379,18 +379,21 @@ impl Registry {
             return Ok(script.clone());
         }
         let started = Instant::now();
-        let bytes = self.data.artifact(&version.digest).map_err(|e| {
+        let bytes = self.data.stored_artifact(&version.digest).map_err(|e| {
             ApiError::internal(format!(
                 "cannot read the artifact of {:?}: {e}",
                 version.name
             ))
         })?;
-        let script = self.engine.load(&bytes).map_err(|e| {
-            ApiError::internal(format!(
-                "cannot load the artifact of {:?}: {e}",
-                version.name
-            ))
-        })?;
+        let script = self
+            .engine
+            .load_stored(&bytes, &version.digest)
+            .map_err(|e| {
+                ApiError::internal(format!(
+                    "cannot load the artifact of {:?}: {e}",
+                    version.name
+                ))
+            })?;
         self.metrics.loaded(started.elapsed());
         self.cache(&version.digest, &script);
         Ok(script)
@@ -427,8 +430,12 @@ impl Registry {
         }
         .map_err(|e| LoadError::from_error(&e))?;
         self.metrics.compiled(started.elapsed());
+        // A script compiled or loaded here keeps its artifact until stored.
+        let bytes = script
+            .component_bytes()
+            .ok_or_else(|| LoadError::new("the compiled script holds no artifact to store"))?;
         self.data
-            .put_artifact(&script.digest_hex(), script.component_bytes())
+            .put_artifact(&script.digest_hex(), bytes)
             .map_err(|e| LoadError::new(format!("cannot write the artifact: {e}")))?;
         Ok(script)
     }

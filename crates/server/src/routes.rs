@@ -823,7 +823,10 @@ async fn compile_source(
             .await
             .map_err(|e| crate::registry::LoadError::from_error(&e).to_api())?
     };
-    let mut response = script.component_bytes().to_vec().into_response();
+    let bytes = script
+        .component_bytes()
+        .ok_or_else(|| ApiError::internal("the compiled script holds no artifact"))?;
+    let mut response = bytes.to_vec().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/wasm"),

@@ -235,7 +235,7 @@ async fn bench(
         "instantiate_us": micros(percentile(&instantiations, 0.50)),
         "compile_ms": compile_ms,
         "engine_ms": engine_ms,
-        "artifact_bytes": script.component_bytes().len(),
+        "artifact_bytes": script.artifact_len(),
         "peak_memory_bytes": peak,
     });
     if let (Some(tenants), Some(fields)) = (tenants, result.as_object_mut()) {

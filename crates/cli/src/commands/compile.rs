@@ -28,12 +28,17 @@ pub async fn run(args: Args, globals: &Globals) -> Result<u8, Failure> {
     let options = args.style.compile_options();
     match engine.compile_with(&source, &options).await {
         Ok(compiled) => {
-            std::fs::write(&args.output, compiled.component_bytes())
+            // A compiled script keeps its artifact (only `Engine::load_stored`
+            // leaves it with the caller).
+            let bytes = compiled.component_bytes().ok_or_else(|| {
+                UsageError("the compiled script holds no artifact to write".into())
+            })?;
+            std::fs::write(&args.output, bytes)
                 .map_err(|e| UsageError(format!("cannot write {}: {e}", args.output.display())))?;
             eprintln!(
                 "claimscript: wrote {} ({} bytes, {} style, sha256 {})",
                 args.output.display(),
-                compiled.component_bytes().len(),
+                compiled.artifact_len(),
                 compiled.style(),
                 compiled.digest_hex()
             );

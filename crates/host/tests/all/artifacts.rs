@@ -16,11 +16,11 @@ async fn compiling_is_deterministic() {
     let source = "const started = Date.now();\n\
                   const getCustomJwtClaims = async () => ({ started, r: Math.random() < 2 });";
     let first = engine().compile(source).await.expect("compile");
-    let bytes = first.component_bytes().to_vec();
+    let bytes = first.component_bytes().expect("kept").to_vec();
     drop(first);
     let second = engine().compile(source).await.expect("compile");
     assert!(
-        second.component_bytes() == bytes.as_slice(),
+        second.component_bytes() == Some(bytes.as_slice()),
         "two compiles of one source differ"
     );
 }
@@ -31,8 +31,8 @@ async fn the_same_source_compiles_once() {
     let second = engine().compile(SOURCE).await.expect("compile");
     // A cache hit: the same compiled script, not a second copy.
     assert_eq!(
-        first.component_bytes().as_ptr(),
-        second.component_bytes().as_ptr()
+        first.component_bytes().map(<[u8]>::as_ptr),
+        second.component_bytes().map(<[u8]>::as_ptr)
     );
     assert_eq!(first.source_digest_hex().len(), 64);
     assert_eq!(first.runtime_version(), engine().runtime_version());
@@ -44,7 +44,9 @@ async fn artifacts_load_and_run() {
         .compile(&fixture("protected"))
         .await
         .expect("compile");
-    let loaded = engine().load(script.component_bytes()).expect("load");
+    let loaded = engine()
+        .load(script.component_bytes().expect("kept"))
+        .expect("load");
     assert_eq!(loaded.digest_hex(), script.digest_hex());
     let report = crate::run_default(&loaded).await;
     assert!(
@@ -65,7 +67,7 @@ fn artifact_error(bytes: &[u8]) -> (ArtifactErrorKind, String) {
 #[tokio::test]
 async fn foreign_or_changed_artifacts_are_refused() {
     let script = engine().compile(SOURCE).await.expect("compile");
-    let bytes = script.component_bytes().to_vec();
+    let bytes = script.component_bytes().expect("kept").to_vec();
 
     assert_eq!(
         artifact_error(b"not wasm"),

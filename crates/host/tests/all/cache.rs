@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use claimscript::{Engine, EngineConfig, Grants, Outcome};
+use claimscript::{ArtifactErrorKind, Engine, EngineConfig, Error, Grants, Outcome};
 
 use crate::example_input;
 
@@ -156,4 +156,72 @@ async fn a_bound_below_the_runtime_keeps_the_runtime() {
     // stay, and the script still runs.
     assert!(compile(&engine, &dir, 1).await.is_empty());
     assert_eq!(files(&dir), runtime);
+}
+
+/// The kind and message of a failed `load_stored`.
+fn stored_error(engine: &Engine, artifact: &[u8], digest: &str) -> (ArtifactErrorKind, String) {
+    match engine.load_stored(artifact, digest) {
+        Err(Error::Artifact(e)) => (e.kind(), e.to_string()),
+        other => panic!("expected an artifact error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_stored_artifact_loads_by_its_digest_without_a_copy() {
+    let root = std::env::temp_dir().join(format!("claimscript-stored-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let _cleanup = Cleanup(root.clone());
+
+    // Compiled once: the cache holds its component under its digest.
+    let (artifact, digest) = {
+        let engine = engine(&root, u64::MAX);
+        let script = engine.compile(&source(41)).await.expect("compile");
+        let artifact = script
+            .component_bytes()
+            .expect("a compiled script keeps it");
+        assert_eq!(script.artifact_len(), artifact.len());
+        (artifact.to_vec(), script.digest_hex())
+    };
+
+    // A new engine on that cache: a load by digest, with no copy kept.
+    let engine = engine(&root, u64::MAX);
+    let script = engine.load_stored(&artifact, &digest).expect("load");
+    assert_eq!(script.component_bytes(), None);
+    assert_eq!(script.artifact_len(), artifact.len());
+    assert_eq!(script.digest_hex(), digest);
+    let report = script
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
+    let Outcome::Claims { claims, .. } = &report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert_eq!(claims["tenant"], 41);
+    // `load` of the same bytes gives a script that keeps them.
+    let kept = engine.load(&artifact).expect("load");
+    assert_eq!(kept.component_bytes(), Some(artifact.as_slice()));
+    drop((script, kept));
+
+    // The shape is checked even when the compiled component is at hand.
+    let mut changed = artifact.clone();
+    changed[12] ^= 0xff;
+    let (kind, message) = stored_error(&engine, &changed, &digest);
+    assert_eq!(kind, ArtifactErrorKind::Modified, "{message}");
+
+    // Without a compiled component under the digest, everything is checked,
+    // the digest included.
+    let other = "0".repeat(64);
+    let (kind, message) = stored_error(&engine, &artifact, &other);
+    assert_eq!(kind, ArtifactErrorKind::Modified);
+    assert_eq!(
+        message,
+        format!("its SHA-256 is {digest}, not the {other} it was stored under"),
+        "{message}"
+    );
+    let (kind, message) = stored_error(&engine, &artifact, "SHA256:abc");
+    assert_eq!(kind, ArtifactErrorKind::Modified);
+    assert_eq!(
+        message,
+        "it was stored under \"SHA256:abc\", which is not a SHA-256 in lower-case hex"
+    );
 }

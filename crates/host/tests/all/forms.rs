@@ -98,7 +98,9 @@ async fn top_level_fetch_is_refused() {
 #[tokio::test]
 async fn component_round_trip() {
     let script = crate::compile(&fixture("form_function")).await;
-    let loaded = engine().load(script.component_bytes()).expect("load");
+    let loaded = engine()
+        .load(script.component_bytes().expect("kept"))
+        .expect("load");
     assert_eq!(loaded.digest_hex(), script.digest_hex());
     let report = crate::run_default(&loaded).await;
     assert!(matches!(report.outcome, Outcome::Claims { .. }));

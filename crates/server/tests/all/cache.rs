@@ -12,7 +12,7 @@ fn parse(toml: &str) -> Result<ServiceConfig, String> {
 fn the_cache_bound_is_configurable_with_a_floor() {
     let default = parse("").expect("config");
     assert_eq!(default.cache.max_bytes, DEFAULT_CACHE_MAX_BYTES);
-    assert_eq!(DEFAULT_CACHE_MAX_BYTES, 1 << 30);
+    assert_eq!(DEFAULT_CACHE_MAX_BYTES, 16 << 30);
 
     let set = parse("[cache]\nmax_bytes = 268435456\n").expect("config");
     assert_eq!(set.cache.max_bytes, 256 << 20);

@@ -22,7 +22,7 @@ async fn component(v: &str) -> Vec<u8> {
         ))
         .await
         .expect("compile");
-    script.component_bytes().to_vec()
+    script.component_bytes().expect("kept").to_vec()
 }
 
 async fn v(s: &Running) -> Value {
