@@ -411,8 +411,9 @@ impl Writer {
     }
 
     /// Append Latin-1 characters (read in place, see `strings.rs`) as a
-    /// JSON string: runs of ASCII that needs no escape are copied eight
-    /// bytes at a time, each other character is escaped or encoded.
+    /// JSON string: runs of ASCII that needs no escape are found sixteen
+    /// bytes at a time and copied whole ([`crate::json::plain_run`]), each
+    /// other character is escaped or encoded.
     fn latin1_quoted(&mut self, bytes: &[u8]) -> Result<(), Declined> {
         // Each character is at least one byte of UTF-8.
         if self.out.len().saturating_add(bytes.len()).saturating_add(2) > self.budget {
@@ -420,67 +421,59 @@ impl Writer {
         }
         self.out.reserve(bytes.len() + 2);
         self.out.push('"');
-        let (mut plain, mut at) = (0, 0);
+        // SAFETY: only whole UTF-8 sequences are appended: ASCII, and the
+        // two bytes of U+0080..U+00FF.
+        let out = unsafe { self.out.as_mut_vec() };
+        let mut at = 0;
         while at < bytes.len() {
-            if let Some(word) = bytes
-                .get(at..at + 8)
-                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
-            {
-                let word = u64::from_le_bytes(word);
-                if word & 0x8080_8080_8080_8080 == 0 && !crate::json::ends_plain_run(word) {
-                    at += 8;
-                    continue;
+            let plain = crate::json::plain_run(&bytes[at..], true);
+            out.extend_from_slice(&bytes[at..at + plain]);
+            at += plain;
+            // Then the characters that are not plain ASCII, up to the next
+            // one that is, without looking for a run after each.
+            while let Some(&b) = bytes.get(at) {
+                match b {
+                    0x80..=0xff => out.extend_from_slice(&[0xc0 | b >> 6, 0x80 | (b & 0x3f)]),
+                    b'"' => out.extend_from_slice(b"\\\""),
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    0x08 => out.extend_from_slice(b"\\b"),
+                    0x0c => out.extend_from_slice(b"\\f"),
+                    0..=0x1f => {
+                        const HEX: &[u8; 16] = b"0123456789abcdef";
+                        out.extend_from_slice(&[
+                            b'\\',
+                            b'u',
+                            b'0',
+                            b'0',
+                            HEX[usize::from(b >> 4)],
+                            HEX[usize::from(b & 0xf)],
+                        ]);
+                    }
+                    _ => break,
                 }
+                at += 1;
             }
-            let b = bytes[at];
-            let escape = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0..=0x1f | 0x80..=0xff => "",
-                _ => {
-                    at += 1;
-                    continue;
-                }
-            };
-            // `plain..at` is ASCII.
-            self.out.push_str(ascii_run(&bytes[plain..at]));
-            if !escape.is_empty() {
-                self.out.push_str(escape);
-            } else if b < 0x20 {
-                let _ = write!(self.out, "\\u{b:04x}");
-            } else {
-                self.out.push(char::from(b));
-            }
-            at += 1;
-            plain = at;
         }
-        self.out.push_str(ascii_run(&bytes[plain..]));
-        self.out.push('"');
+        out.push(b'"');
         Ok(())
     }
 
     /// Append `text` quoted and escaped as `JSON.stringify` does, copying
-    /// the runs between characters to escape eight bytes at a time.
+    /// the runs between characters to escape whole.
     fn escaped(&mut self, text: &str) {
         let bytes = text.as_bytes();
         self.out.reserve(bytes.len() + 2);
         self.out.push('"');
         let (mut plain, mut at) = (0, 0);
-        while at < bytes.len() {
-            if let Some(word) = bytes
-                .get(at..at + 8)
-                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
-                && !crate::json::ends_plain_run(u64::from_le_bytes(word))
-            {
-                at += 8;
-                continue;
-            }
-            let escape = match bytes[at] {
+        loop {
+            at += crate::json::plain_run(&bytes[at..], false);
+            let Some(&b) = bytes.get(at) else {
+                break;
+            };
+            let escape = match b {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
                 b'\n' => "\\n",
@@ -506,14 +499,6 @@ impl Writer {
         self.out.push_str(&text[plain..]);
         self.out.push('"');
     }
-}
-
-/// A run of ASCII characters that [`Writer::latin1_quoted`] found plain.
-fn ascii_run(run: &[u8]) -> &str {
-    debug_assert!(run.is_ascii());
-    // SAFETY: the caller copies only runs of bytes below 0x80 (its eight-
-    // byte test or its check of each byte), which are valid UTF-8.
-    unsafe { std::str::from_utf8_unchecked(run) }
 }
 
 /// Replace each WTF-8 surrogate (`ED A0..BF xx`) in `bytes` with U+FFFD
