@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use claimscript::{ArtifactErrorKind, Engine, EngineConfig, Error, Grants, Outcome};
+use claimscript::{ArtifactErrorKind, Engine, EngineConfig, Error, Grants, Outcome, Script};
 
 use crate::example_input;
 
@@ -47,11 +47,8 @@ fn engine(dir: &Path, max_bytes: u64) -> Engine {
     Engine::with_config(config).expect("engine")
 }
 
-/// Compile `source(n)` in `engine`, check that it runs, and return the
-/// cache files that appeared.
-async fn compile(engine: &Engine, dir: &Path, n: u32) -> Vec<String> {
-    let before = files(dir);
-    let script = engine.compile(&source(n)).await.expect("compile");
+/// The `tenant` claim a run of `script` (a [`source`]) returns.
+async fn tenant(script: &Script) -> serde_json::Value {
     let report = script
         .run(&example_input("rbac"), &Grants::default())
         .await
@@ -59,7 +56,15 @@ async fn compile(engine: &Engine, dir: &Path, n: u32) -> Vec<String> {
     let Outcome::Claims { claims, .. } = &report.outcome else {
         panic!("{:?}", report.outcome);
     };
-    assert_eq!(claims["tenant"], n);
+    claims["tenant"].clone()
+}
+
+/// Compile `source(n)` in `engine`, check that it runs, and return the
+/// cache files that appeared.
+async fn compile(engine: &Engine, dir: &Path, n: u32) -> Vec<String> {
+    let before = files(dir);
+    let script = engine.compile(&source(n)).await.expect("compile");
+    assert_eq!(tenant(&script).await, n);
     // Distinct modification times, whatever the file system's clock.
     tokio::time::sleep(Duration::from_millis(20)).await;
     added(&before, &files(dir))
@@ -189,14 +194,7 @@ async fn a_stored_artifact_loads_by_its_digest_without_a_copy() {
     assert_eq!(script.component_bytes(), None);
     assert_eq!(script.artifact_len(), artifact.len());
     assert_eq!(script.digest_hex(), digest);
-    let report = script
-        .run(&example_input("rbac"), &Grants::default())
-        .await
-        .expect("run");
-    let Outcome::Claims { claims, .. } = &report.outcome else {
-        panic!("{:?}", report.outcome);
-    };
-    assert_eq!(claims["tenant"], 41);
+    assert_eq!(tenant(&script).await, 41);
     // `load` of the same bytes gives a script that keeps them.
     let kept = engine.load(&artifact).expect("load");
     assert_eq!(kept.component_bytes(), Some(artifact.as_slice()));
