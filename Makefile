@@ -59,11 +59,15 @@ bench: build bench-deps
 	python3 bench/report.py
 	python3 bench/service.py
 
-# The service benchmark's load generator (wrk, Debian's package).
+# The service benchmark's load generators: wrk (Debian's package) and oha
+# (crates.io; its constant-rate mode measures the p99 at 5,000 requests/s).
+OHA_VERSION ?= 1.16.0
 bench-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends wrk; }
+	@command -v oha >/dev/null 2>&1 || [ -x "$$HOME/.cargo/bin/oha" ] || \
+	  $(CARGO) install oha --version $(OHA_VERSION) --locked
 
 # Coverage-guided fuzzing (fuzz/, cargo-fuzz + libFuzzer on the stable
 # toolchain with RUSTC_BOOTSTRAP=1; see RELIABILITY.md). `make fuzz` runs
