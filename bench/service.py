@@ -144,7 +144,7 @@ def section(when, ours, node, inproc, seconds):
         f"### Service over loopback HTTP (generated {when} by `python3 bench/service.py`)",
         "",
         f"RBAC example, keep-alive, wrk and oha on the same 2 cores, {seconds} s per run. In-process "
-        f"reference: `{inproc['command']}`, p50 {inproc['p50_us']} µs.",
+        f"reference: `{inproc['command']}`, p50 {inproc['p50_us']:.1f} µs.",
         "",
         "| measure | `claimscript serve` | Node.js + node:vm | target |",
         "|---|---:|---:|---|",

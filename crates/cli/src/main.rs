@@ -19,6 +19,13 @@ use crate::common::{
     default_cache_dir,
 };
 
+/// mimalloc, not glibc's malloc: a request through the service allocates
+/// and frees hundreds of small blocks (its JSON, headers, the audit
+/// record), where glibc spent 16% of the server's CPU, consolidating free
+/// chunks among them (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "claimscript",
