@@ -398,6 +398,7 @@ async fn compile_tenants(
 /// The process's resident memory (`VmRSS`), in bytes; 0 where
 /// `/proc/self/status` cannot be read.
 fn rss_bytes() -> u64 {
+    crate::return_free_memory();
     status_kb("VmRSS:") * 1024
 }
 
