@@ -528,22 +528,11 @@ fn source_key(source: &str, options: &CompileOptions, runtime_sha256: &str) -> [
     hasher.finalize().into()
 }
 
-/// A SHA-256 in lower-case hex, as bytes.
+/// A SHA-256 in lower-case hex (64 digits), as bytes.
 fn parse_digest(digest: &str) -> Option<[u8; 32]> {
-    let bytes = digest.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let nibble = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    };
     let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(out)
+    let decoded = base16ct::lower::decode(digest, &mut out).ok()?.len();
+    (decoded == out.len()).then_some(out)
 }
 
 /// The compiled component for `bytes`, whose SHA-256 is `digest` (hex):

@@ -36,17 +36,9 @@ impl Digest {
     }
 
     fn from_hex(hex: &str) -> Option<Digest> {
-        let bytes = hex.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
         let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            let hi = nibble(pair[0])?;
-            let lo = nibble(pair[1])?;
-            out[i] = (hi << 4) | lo;
-        }
-        Some(Digest(out))
+        let decoded = base16ct::lower::decode(hex, &mut out).ok()?.len();
+        (decoded == out.len()).then_some(Digest(out))
     }
 
     /// The 64 lowercase hex digits, without the `sha256:` prefix.
@@ -71,14 +63,6 @@ impl Digest {
     /// The tag cosign stores a signature manifest under: `sha256-<hex>.sig`.
     pub fn signature_tag(&self) -> String {
         format!("sha256-{}.sig", self.hex())
-    }
-}
-
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
     }
 }
 

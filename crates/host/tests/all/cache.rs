@@ -222,4 +222,13 @@ async fn a_stored_artifact_loads_by_its_digest_without_a_copy() {
         message,
         "it was stored under \"SHA256:abc\", which is not a SHA-256 in lower-case hex"
     );
+    // Upper-case digits, and a digit pair short.
+    for digest in [digest.to_uppercase(), digest[..62].to_string()] {
+        let (kind, message) = stored_error(&engine, &artifact, &digest);
+        assert_eq!(kind, ArtifactErrorKind::Modified);
+        assert!(
+            message.ends_with("which is not a SHA-256 in lower-case hex"),
+            "{message}"
+        );
+    }
 }
