@@ -434,24 +434,7 @@ impl Writer {
             while let Some(&b) = bytes.get(at) {
                 match b {
                     0x80..=0xff => out.extend_from_slice(&[0xc0 | b >> 6, 0x80 | (b & 0x3f)]),
-                    b'"' => out.extend_from_slice(b"\\\""),
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    0x08 => out.extend_from_slice(b"\\b"),
-                    0x0c => out.extend_from_slice(b"\\f"),
-                    0..=0x1f => {
-                        const HEX: &[u8; 16] = b"0123456789abcdef";
-                        out.extend_from_slice(&[
-                            b'\\',
-                            b'u',
-                            b'0',
-                            b'0',
-                            HEX[usize::from(b >> 4)],
-                            HEX[usize::from(b & 0xf)],
-                        ]);
-                    }
+                    b'"' | b'\\' | 0..=0x1f => push_escaped(out, b),
                     _ => break,
                 }
                 at += 1;
@@ -466,38 +449,46 @@ impl Writer {
     fn escaped(&mut self, text: &str) {
         let bytes = text.as_bytes();
         self.out.reserve(bytes.len() + 2);
-        self.out.push('"');
-        let (mut plain, mut at) = (0, 0);
+        // SAFETY: every byte of `text` is appended as it is, in order, but
+        // for ASCII characters replaced by ASCII escapes: valid UTF-8.
+        let out = unsafe { self.out.as_mut_vec() };
+        out.push(b'"');
+        let mut at = 0;
         loop {
-            at += crate::json::plain_run(&bytes[at..], false);
+            let plain = crate::json::plain_run(&bytes[at..], false);
+            out.extend_from_slice(&bytes[at..at + plain]);
+            at += plain;
             let Some(&b) = bytes.get(at) else {
                 break;
             };
-            let escape = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0..=0x1f => "",
-                _ => {
-                    at += 1;
-                    continue;
-                }
-            };
-            self.out.push_str(&text[plain..at]);
-            if escape.is_empty() {
-                let _ = write!(self.out, "\\u{:04x}", bytes[at]);
-            } else {
-                self.out.push_str(escape);
-            }
+            push_escaped(out, b);
             at += 1;
-            plain = at;
         }
-        self.out.push_str(&text[plain..]);
-        self.out.push('"');
+        out.push(b'"');
+    }
+}
+
+/// Append the byte `b` of a string as `JSON.stringify` writes it: a quote,
+/// a backslash or a control character escaped, any other byte as it is.
+fn push_escaped(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0..=0x1f => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xf)],
+        ]),
+        _ => out.push(b),
     }
 }
 
