@@ -219,35 +219,32 @@ pub(crate) fn wait_for_host<'js>(cx: &Ctx<'js>, driver: &Object<'js>) -> Result<
     let Some((handle, result)) = finished else {
         return call("fireTimers")?.call::<_, ()>(()).map_err(internal);
     };
-    let deliver = call("deliver")?;
     match result {
         Ok(response) => {
-            let payload = Object::new(cx.clone()).map_err(internal)?;
             let headers: Vec<Vec<String>> = response
                 .headers
                 .into_iter()
                 // The prelude adopts this list as the response's headers
-                // (`receivedHeaders` in fetch.js): names lower-cased.
+                // (`fetchedResponse` in fetch.js): names lower-cased.
                 .map(|(k, v)| vec![k.to_ascii_lowercase(), v])
                 .collect();
             let body = ArrayBuffer::new(cx.clone(), response.body).map_err(internal)?;
-            payload.set("status", response.status).map_err(internal)?;
-            payload
-                .set("statusText", response.status_text)
-                .map_err(internal)?;
-            payload.set("url", response.url).map_err(internal)?;
-            payload
-                .set("redirected", response.redirected)
-                .map_err(internal)?;
-            payload.set("headers", headers).map_err(internal)?;
-            payload.set("body", body).map_err(internal)?;
-            deliver
-                .call::<_, ()>((handle, true, payload))
+            // In parts, not as an object: nothing to build or take apart.
+            call("deliver")?
+                .call::<_, ()>((
+                    handle,
+                    response.status,
+                    response.status_text,
+                    response.url,
+                    response.redirected,
+                    headers,
+                    body,
+                ))
                 .map_err(internal)?;
         }
         Err(message) => {
-            deliver
-                .call::<_, ()>((handle, false, message))
+            call("fail")?
+                .call::<_, ()>((handle, message))
                 .map_err(internal)?;
         }
     }

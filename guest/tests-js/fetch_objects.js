@@ -37,6 +37,15 @@ const getCustomJwtClaims = async () => {
       expect(JSON.stringify([...headers]), '[["set-cookie","a=1"],["set-cookie","b=2"]]'));
   });
   check('Headers: copy from Headers', () => expect(new Headers(new Headers({ a: '1' })).get('a'), '1'));
+  check('Headers: record read in key order, values converted', () => {
+    const seen = [];
+    const record = { B: 1, get a() { seen.push('a'); return { toString: () => 'x' }; }, [Symbol('s')]: 'ignored' };
+    Object.defineProperty(record, 'hidden', { value: 'no', enumerable: false });
+    const headers = new Headers(record);
+    return all(expect(JSON.stringify([...headers]), '[["a","x"],["b","1"]]'), expect(seen.join(), 'a'));
+  });
+  check('Headers: record with an invalid name throws', () => throwsType(() => new Headers({ ok: '1', 'bad name': 'x' }), TypeError));
+  check('Headers: record with a non-ByteString value throws', () => throwsType(() => new Headers({ a: '\u0100' }), TypeError));
   check('Headers: toStringTag', () => expect(Object.prototype.toString.call(new Headers()), '[object Headers]'));
 
   // ---- Request ----
@@ -114,6 +123,14 @@ const getCustomJwtClaims = async () => {
     return all(expect(`${response.status} ${response.headers.get('location')}`, '307 https://example.com/next'),
       expect(Response.redirect('https://example.com/').status, 302));
   });
+  check('Response.error and redirect: clones keep immutable headers', () => {
+    const error = Response.error().clone();
+    const redirect = Response.redirect('https://example.com/next');
+    redirect.headers.get('location'); // made before the clone, then copied
+    const copy = redirect.clone();
+    return all(throwsType(() => error.headers.append('a', 'b'), TypeError), throwsType(() => copy.headers.set('a', 'b'), TypeError),
+      expect(copy.headers.get('location'), 'https://example.com/next'), expect(error.headers === error.headers, true));
+  });
   check('Response.redirect: bad status throws', () => throwsType(() => Response.redirect('https://example.com/', 200), RangeError));
   await checkAsync('Response: clone and read both', async () => {
     const response = new Response('twice', { status: 202, headers: { a: '1' } });
@@ -159,6 +176,12 @@ const getCustomJwtClaims = async () => {
     }
   });
   await checkAsync('fetch: invalid request rejects', () => rejectsType(fetch('/relative'), TypeError));
+  await checkAsync('fetch: credentials in the URL reject', () => rejectsType(fetch('https://user:pw@example.com/'), TypeError));
+  await checkAsync('fetch: GET with a body rejects, the Request input stays unused', async () => {
+    const request = new Request(URL_, { method: 'POST', body: 'x' });
+    const rejected = await rejectsType(fetch(request, { method: 'GET' }), TypeError);
+    return all(rejected, expect(request.bodyUsed, false));
+  });
 
   return { results };
 };

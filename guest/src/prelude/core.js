@@ -179,7 +179,9 @@
       return json;
     },
     fetchHandles: () => shared.fetchHandles(),
-    deliver: (handle, ok, payload) => shared.deliver(handle, ok, payload),
+    deliver: (handle, status, statusText, url, redirected, headers, body) =>
+      shared.deliver(handle, status, statusText, url, redirected, headers, body),
+    fail: (handle, reason) => shared.fail(handle, reason),
     nextTimerDelay: () => shared.nextTimerDelay(),
     fireTimers: () => shared.fireTimers(),
   };

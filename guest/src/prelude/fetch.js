@@ -11,6 +11,7 @@
   // Captured now, so that a script replacing these globals cannot affect us.
   const { DOMException, AbortController, AbortSignal, URL, URLSearchParams, Promise } = globalThis;
   const { parse: parseJson, stringify: stringifyJson } = JSON;
+  const { isArray } = Array;
   // web.js's view of abort signals, which scripts cannot reach.
   const { onAbort, abortState } = shared;
 
@@ -249,9 +250,57 @@
     return native.headerValue(String(value));
   }
 
-  let headerEntries;
-  let lockHeaders;
-  let receivedHeaders;
+  // A header list ([lower-cased name, value] pairs in insertion order) from
+  // a HeadersInit: a Headers, an iterable of pairs or a record; empty for
+  // undefined or null.
+  function headerList(init) {
+    if (init === undefined || init === null) return [];
+    if (typeof init !== 'object' && typeof init !== 'function') {
+      throw new TypeError('Headers: init must be an object, an iterable of pairs or Headers');
+    }
+    const copied = listOf(init);
+    if (copied !== null) return copied.map(([name, value]) => [name, value]);
+    const list = [];
+    if (typeof init[Symbol.iterator] === 'function') {
+      for (const pair of init) {
+        const entry = Array.from(pair);
+        if (entry.length !== 2) throw new TypeError('Headers: each pair must have exactly two items');
+        list.push([headerName(entry[0]), headerValue(entry[1])]);
+      }
+      return list;
+    }
+    return native.headerRecord(init);
+  }
+
+  function listHas(list, key) {
+    for (let i = 0; i < list.length; i++) if (list[i][0] === key) return true;
+    return false;
+  }
+
+  function listValues(list, key) {
+    return list.filter(([n]) => n === key).map(([, v]) => v);
+  }
+
+  // "Sort and combine": by name, one entry per name with its values joined
+  // by ", ", except set-cookie whose values stay separate entries. A list
+  // of one entry or none is returned as it is.
+  function sortAndCombine(list) {
+    if (list.length < 2) return list;
+    const names = [...new Set(list.map(([n]) => n))].sort();
+    const out = [];
+    for (const name of names) {
+      const values = listValues(list, name);
+      if (name === 'set-cookie') {
+        for (const value of values) out.push([name, value]);
+      } else {
+        out.push([name, values.join(', ')]);
+      }
+    }
+    return out;
+  }
+
+  let listOf;
+  let headersOf;
   let copyHeaders;
 
   class Headers {
@@ -261,34 +310,16 @@
     #immutable = false;
 
     constructor(init = undefined) {
-      if (init === undefined || init === null) return;
-      if (typeof init !== 'object' && typeof init !== 'function') {
-        throw new TypeError('Headers: init must be an object, an iterable of pairs or Headers');
-      }
-      if (#list in init) {
-        this.#list = init.#list.map(([name, value]) => [name, value]);
-      } else if (typeof init[Symbol.iterator] === 'function') {
-        for (const pair of init) {
-          const entry = Array.from(pair);
-          if (entry.length !== 2) throw new TypeError('Headers: each pair must have exactly two items');
-          this.#add(entry[0], entry[1]);
-        }
-      } else {
-        for (const key of Object.keys(init)) this.#add(key, init[key]);
-      }
+      if (init !== undefined && init !== null) this.#list = headerList(init);
     }
 
     #checkMutable() {
       if (this.#immutable) throw new TypeError('Headers are immutable');
     }
 
-    #add(name, value) {
-      this.#list.push([headerName(name), headerValue(value)]);
-    }
-
     append(name, value) {
       this.#checkMutable();
-      this.#add(name, value);
+      this.#list.push([headerName(name), headerValue(value)]);
     }
 
     set(name, value) {
@@ -310,43 +341,24 @@
       this.#list = this.#list.filter(([n]) => n !== key);
     }
 
-    #valuesOf(key) {
-      return this.#list.filter(([n]) => n === key).map(([, v]) => v);
-    }
-
     get(name) {
-      const values = this.#valuesOf(headerName(name));
+      const values = listValues(this.#list, headerName(name));
       return values.length === 0 ? null : values.join(', ');
     }
 
     has(name) {
-      const key = headerName(name);
-      return this.#list.some(([n]) => n === key);
+      return listHas(this.#list, headerName(name));
     }
 
     getSetCookie() {
-      return this.#valuesOf('set-cookie');
-    }
-
-    // "Sort and combine": by name, one entry per name with its values joined
-    // by ", ", except set-cookie whose values stay separate entries.
-    #sorted() {
-      const list = this.#list;
-      if (list.length < 2) return list.map(([name, value]) => [name, value]);
-      const names = [...new Set(this.#list.map(([n]) => n))].sort();
-      const out = [];
-      for (const name of names) {
-        const values = this.#valuesOf(name);
-        if (name === 'set-cookie') {
-          for (const value of values) out.push([name, value]);
-        } else {
-          out.push([name, values.join(', ')]);
-        }
-      }
-      return out;
+      return listValues(this.#list, 'set-cookie');
     }
 
     // Iteration walks a snapshot taken when it starts.
+    #sorted() {
+      return sortAndCombine(this.#list).map(([name, value]) => [name, value]);
+    }
+
     *entries() { yield* this.#sorted(); }
     *keys() { for (const [name] of this.#sorted()) yield name; }
     *values() { for (const [, value] of this.#sorted()) yield value; }
@@ -357,22 +369,18 @@
     }
 
     static {
-      headerEntries = (headers) => headers.#sorted();
-      lockHeaders = (headers) => { headers.#immutable = true; return headers; };
-      // A response's immutable headers from the host's list of
-      // [lower-cased name, value] arrays (already valid HTTP), adopted as is.
-      receivedHeaders = (list) => {
+      // The list of a Headers, or null for anything else.
+      listOf = (value) => (#list in value ? value.#list : null);
+      // A Headers adopting `list` as it is: the host's list of a response
+      // (already valid HTTP), or one made by headerList.
+      headersOf = (list, immutable) => {
         const headers = new Headers();
         headers.#list = list;
-        headers.#immutable = true;
+        headers.#immutable = immutable;
         return headers;
       };
       // A copy with the same guard, for Response.clone().
-      copyHeaders = (headers) => {
-        const copy = new Headers(headers);
-        copy.#immutable = headers.#immutable;
-        return copy;
-      };
+      copyHeaders = (headers) => headersOf(headers.#list.map(([name, value]) => [name, value]), headers.#immutable);
     }
   }
 
@@ -395,9 +403,10 @@
     return { bytes: native.utf8Encode(String(body)), type: TEXT_PLAIN };
   }
 
-  function setDefaultContentType(headers, extracted) {
-    if (extracted !== null && extracted.type !== null && !headers.has('content-type')) {
-      headers.set('content-type', extracted.type);
+  // A header list's content type, when it has none, from its extracted body.
+  function setDefaultContentType(list, extracted) {
+    if (extracted !== null && extracted.type !== null && !listHas(list, 'content-type')) {
+      list.push(['content-type', extracted.type]);
     }
   }
 
@@ -464,10 +473,10 @@
 
   // A request's URL: the href of an absolute URL without credentials.
   function requestUrl(value) {
-    const parsed = native.fetchUrl(String(value));
-    if (parsed === null) throw new TypeError(`Request: '${value}' is not an absolute URL`);
-    if (parsed[1]) throw new TypeError('Request: the URL must not include credentials');
-    return parsed[0];
+    const href = native.fetchUrl(String(value));
+    if (typeof href === 'string') return href;
+    if (href === null) throw new TypeError(`Request: '${value}' is not an absolute URL`);
+    throw new TypeError('Request: the URL must not include credentials');
   }
 
   // There is no base URL to resolve against: URLs must be absolute.
@@ -485,6 +494,32 @@
   }
 
   let requestParts;
+  let isRequest;
+
+  // What "new Request(input, init)" checks and takes, without making the
+  // object: fetch() sends these parts as they are. When `input` is a
+  // Request without a body given in `init`, its body is handed over
+  // (`input` becomes used).
+  function requestFrom(input, init) {
+    const source = input !== null && typeof input === 'object' && isRequest(input) ? requestParts(input) : null;
+    const options = dictionary(init, 'RequestInit');
+    const url = source !== null ? source.url : requestUrl(input);
+    const method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.method : 'GET';
+    const headers = headerList(options.headers !== undefined ? options.headers : source !== null ? source.headers : undefined);
+    let signal = source !== null ? source.signal : null;
+    if (options.signal !== undefined) signal = requestSignal(options.signal);
+    if (options.redirect !== undefined && String(options.redirect) !== 'follow') {
+      throw new TypeError(`Request: redirect '${options.redirect}' is not supported, only 'follow'`);
+    }
+    const extracted = extractBody(options.body);
+    const inputBody = source !== null ? peekBody(input) : null;
+    if ((extracted !== null || inputBody !== null) && (method === 'GET' || method === 'HEAD')) {
+      throw new TypeError(`Request: a ${method} request cannot have a body`);
+    }
+    setDefaultContentType(headers, extracted);
+    const body = extracted !== null ? extracted.bytes : source !== null ? takeBody(input) : null;
+    return { url, method, headers, signal, body };
+  }
 
   class Request extends Body {
     #url;
@@ -493,32 +528,11 @@
     #signal;
 
     constructor(input, init = undefined) {
-      const source = input !== null && typeof input === 'object' && #url in input ? input : null;
-      const options = dictionary(init, 'RequestInit');
-      let url;
-      if (source !== null) {
-        url = source.#url;
-      } else {
-        url = requestUrl(input);
-      }
-      const method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
-      const headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
-      let signal = source !== null ? source.#signal : null;
-      if (options.signal !== undefined) signal = requestSignal(options.signal);
-      if (options.redirect !== undefined && String(options.redirect) !== 'follow') {
-        throw new TypeError(`Request: redirect '${options.redirect}' is not supported, only 'follow'`);
-      }
-      const extracted = extractBody(options.body);
-      const inputBody = source !== null ? peekBody(source) : null;
-      if ((extracted !== null || inputBody !== null) && (method === 'GET' || method === 'HEAD')) {
-        throw new TypeError(`Request: a ${method} request cannot have a body`);
-      }
-      setDefaultContentType(headers, extracted);
-      // Without a body of its own, the request takes over `input`'s, which becomes used.
-      super(extracted !== null ? extracted.bytes : source !== null ? takeBody(source) : null);
+      const { url, method, headers, signal, body } = requestFrom(input, init);
+      super(body);
       this.#url = url;
       this.#method = method;
-      this.#headers = headers;
+      this.#headers = headersOf(headers, false);
       // Made when first asked for: most requests never are.
       this.#signal = signal;
     }
@@ -542,6 +556,7 @@
 
     static {
       requestParts = (request) => ({ url: request.#url, method: request.#method, headers: request.#headers, signal: request.#signal });
+      isRequest = (value) => #url in value;
     }
   }
 
@@ -562,10 +577,13 @@
     #redirected;
     #status;
     #statusText;
+    // A Headers, or the header list of immutable headers not asked for
+    // yet (a fetched response's, error()'s and redirect()'s): the Headers
+    // is made on first access.
     #headers;
 
     constructor(body = null, init = undefined) {
-      // #create's blank response, filled in by it (INTERNAL is private).
+      // #make's blank response, filled in by it (INTERNAL is private).
       if (body === INTERNAL) {
         super(null);
         return;
@@ -581,8 +599,8 @@
       const status = options.status === undefined ? 200 : Math.trunc(Number(options.status));
       if (!(status >= 200 && status <= 599)) throw new RangeError(`Response: status ${options.status} is not in the range 200 to 599`);
       const statusText = options.statusText === undefined ? '' : String(options.statusText);
-      if (!REASON_PHRASE.test(statusText)) throw new TypeError('Response: invalid statusText');
-      const headers = new Headers(options.headers);
+      if (statusText !== '' && !REASON_PHRASE.test(statusText)) throw new TypeError('Response: invalid statusText');
+      const headers = headerList(options.headers);
       if (extracted !== null && NULL_BODY_STATUSES.includes(status)) throw new TypeError(`Response: a ${status} response cannot have a body`);
       setDefaultContentType(headers, extracted);
       this.#type = 'default';
@@ -590,11 +608,11 @@
       this.#redirected = false;
       this.#status = status;
       this.#statusText = statusText;
-      this.#headers = headers;
+      this.#headers = headersOf(headers, false);
     }
 
     // A response made by this file, skipping the checks on scripts' input.
-    static #create(bytes, { status, statusText = '', headers, type = 'default', url = '', redirected = false }) {
+    static #make(bytes, type, url, redirected, status, statusText, headers) {
       const response = new Response(INTERNAL);
       adoptBody(response, bytes);
       response.#type = type;
@@ -607,14 +625,14 @@
     }
 
     static error() {
-      return Response.#create(null, { status: 0, headers: lockHeaders(new Headers()), type: 'error' });
+      return Response.#make(null, 'error', '', false, 0, '', []);
     }
 
     static redirect(url, status = 302) {
       const location = absoluteUrl(url, 'Response.redirect').href;
       const code = Math.trunc(Number(status));
       if (!REDIRECT_STATUSES.includes(code)) throw new RangeError(`Response.redirect: ${status} is not a redirect status`);
-      return Response.#create(null, { status: code, headers: lockHeaders(new Headers([['location', location]])) });
+      return Response.#make(null, 'default', '', false, code, '', [['location', location]]);
     }
 
     static json(data, init = undefined) {
@@ -633,32 +651,22 @@
     get status() { return this.#status; }
     get ok() { return this.#status >= 200 && this.#status <= 299; }
     get statusText() { return this.#statusText; }
-    get headers() { return this.#headers; }
+    get headers() {
+      const headers = this.#headers;
+      return isArray(headers) ? (this.#headers = headersOf(headers, true)) : headers;
+    }
 
     clone() {
-      return Response.#create(cloneBody(this), {
-        status: this.#status,
-        statusText: this.#statusText,
-        headers: copyHeaders(this.#headers),
-        type: this.#type,
-        url: this.#url,
-        redirected: this.#redirected,
-      });
+      const headers = this.#headers;
+      return Response.#make(cloneBody(this), this.#type, this.#url, this.#redirected, this.#status, this.#statusText,
+        isArray(headers) ? headers.slice() : copyHeaders(headers));
     }
 
     static {
-      // The response to a fetch, from the host's payload.
-      fetchedResponse = (payload) => {
-        const status = Number(payload.status);
-        return Response.#create(NULL_BODY_STATUSES.includes(status) ? null : payload.body, {
-          status,
-          statusText: String(payload.statusText),
-          headers: receivedHeaders(payload.headers),
-          type: 'basic',
-          url: String(payload.url),
-          redirected: Boolean(payload.redirected),
-        });
-      };
+      // The response to a fetch, from the host's parts of it (a number, two
+      // strings, a boolean, the header list and an ArrayBuffer).
+      fetchedResponse = (status, statusText, url, redirected, headers, body) =>
+        Response.#make(NULL_BODY_STATUSES.includes(status) ? null : body, 'basic', url, redirected, status, statusText, headers);
     }
   }
 
@@ -672,14 +680,13 @@
 
   function fetch(input, init = undefined) {
     return new Promise((resolve, reject) => {
-      const request = new Request(input, init);
-      const { url, method, headers, signal } = requestParts(request);
+      // The request is not made as an object: only its checked parts.
+      const { url, method, headers, signal, body } = requestFrom(input, init);
       if (signal !== null) {
         const before = abortState(signal);
         if (before.aborted) throw before.reason;
       }
-      const body = takeBody(request);
-      const handle = native.fetchStart(method, url, headerEntries(headers), body !== null ? body : undefined);
+      const handle = native.fetchStart(method, url, sortAndCombine(headers), body !== null ? body : undefined);
       const stop = signal === null ? noop : onAbort(signal, () => {
         native.fetchCancel(handle);
         finish(handle).reject(abortState(signal).reason);
@@ -702,20 +709,22 @@
 
   shared.fetchHandles = () => [...pending.keys()];
 
-  // A request finished: `payload` is the response when `ok`, else the reason
-  // it failed. Requests aborted meanwhile are no longer in `pending`.
-  shared.deliver = (handle, ok, payload) => {
+  // A request finished with a response, given in parts (see
+  // fetchedResponse). Requests aborted meanwhile are no longer in `pending`.
+  shared.deliver = (handle, status, statusText, url, redirected, headers, body) => {
     const waiter = finish(handle);
     if (waiter === undefined) return;
-    if (!ok) {
-      waiter.reject(new TypeError(`fetch failed: ${payload}`));
-      return;
-    }
     try {
-      waiter.resolve(fetchedResponse(payload));
+      waiter.resolve(fetchedResponse(status, statusText, url, redirected, headers, body));
     } catch (error) {
       waiter.reject(error);
     }
+  };
+
+  // A request failed, for `reason`.
+  shared.fail = (handle, reason) => {
+    const waiter = finish(handle);
+    if (waiter !== undefined) waiter.reject(new TypeError(`fetch failed: ${reason}`));
   };
 
   install('fetch', fetch);
