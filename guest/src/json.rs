@@ -4,17 +4,23 @@
 //! objects. QuickJS's `JSON.parse` does that a character at a time through
 //! its tokenizer and growable string buffers, which made it three quarters
 //! of a typical run. This builder scans the bytes once, makes each string
-//! with one `JS_NewStringLen` and each object or array with one
-//! `JS_NewObjectFrom` / `JS_NewArrayFrom`, and looks keys up in a small
-//! cache (a context repeats `id`, `name`, `description`... many times). The
-//! result is what `JSON.parse` would give: plain objects and arrays, the
-//! last of duplicate keys wins, numbers as JS numbers.
+//! with one `JS_NewStringLen`, each array with one `JS_NewArrayFrom` and
+//! each object's properties with `JS_DefinePropertyValue` (see [`define`]),
+//! and looks keys up in a small cache (a context repeats `id`, `name`,
+//! `description`... many times). The result is what `JSON.parse` would
+//! give: plain objects and arrays, the last of duplicate keys wins, numbers
+//! as JS numbers.
+//!
+//! The run's input ([`parse_input`]) is built lazily: its big nested
+//! objects become lazy objects ([`crate::lazy`]), built from the same text
+//! when a script first looks at them.
 //!
 //! The input is the host's `serde_json` output, so it is valid JSON; the
 //! parser still rejects malformed text (it never trusts its input), but it
 //! does not free the values built before an error: a failed parse fails the
 //! run, and the instance is discarded with everything in it.
 
+use std::cell::RefCell;
 use std::ffi::c_char;
 
 use javy::quickjs::{Ctx, Value, qjs};
@@ -23,11 +29,12 @@ use javy::quickjs::{Ctx, Value, qjs};
 const MAX_DEPTH: usize = 256;
 /// Slots in the key cache (a power of two).
 const KEY_SLOTS: usize = 128;
-
-/// Parse `text` into a JS value in `cx`.
-pub(crate) fn parse<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>, String> {
-    parse_with(cx, text, false)
-}
+/// The smallest nested object of the run's input, in bytes of JSON, that is
+/// built only when a script looks at it. Deferring costs a lazy object and
+/// a hook on every later access; thresholds from 2 to 128 were tried on the
+/// examples, and nothing below 32 paid (BENCHMARKS.md, "The input, built as
+/// the script reads it").
+pub(crate) const LAZY_MIN_BYTES: usize = 32;
 
 /// Parse `text` (UTF-8) as `JSON.parse` would, for `Response.json()`:
 /// numbers must follow JSON's grammar, and an escaped lone surrogate (which
@@ -38,17 +45,113 @@ pub(crate) fn parse_strict<'js>(cx: &Ctx<'js>, text: &[u8]) -> Result<Value<'js>
     parse_with(cx, text, true)
 }
 
+/// The run's input text, kept for its lazy objects ([`crate::lazy`]), with
+/// the key cache, which stays valid for the same text (its atoms are kept
+/// until the instance is thrown away).
+struct Input {
+    text: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    cache: [CachedKey; KEY_SLOTS],
+    owned: Vec<qjs::JSAtom>,
+}
+
+thread_local! {
+    static INPUT: RefCell<Option<Input>> = const { RefCell::new(None) };
+}
+
+/// Parse the run's input (`text`, the host's JSON for the script's
+/// argument) into a JS value in `cx`: the top-level object itself, with
+/// the big objects nested in it ([`LAZY_MIN_BYTES`] of JSON or more) lazy
+/// objects, built when first looked at ([`crate::lazy`]). The text is kept
+/// until the next input replaces it.
+pub(crate) fn parse_input<'js>(cx: &Ctx<'js>, text: String) -> Result<Value<'js>, String> {
+    let raw = cx.as_raw().as_ptr();
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        let text = text.into_bytes();
+        let input = input.insert(Input {
+            spans: lazy_spans(&text),
+            text,
+            cache: [CachedKey::EMPTY; KEY_SLOTS],
+            owned: Vec::new(),
+        });
+        let value = with_input_parser(raw, input, 0, |parser| {
+            let value = parser.value(0)?;
+            parser.skip_whitespace();
+            if parser.at != parser.text.len() {
+                return Err(parser.error("unexpected text after the JSON value"));
+            }
+            Ok(value)
+        })?;
+        // SAFETY: `value` is an owned value of this context.
+        Ok(unsafe { Value::from_raw(cx.clone(), value) })
+    })
+}
+
+/// Build the object whose JSON starts at `start` in the run's input text,
+/// `depth` levels down (its own nested objects lazy in turn): an owned
+/// value of `cx`.
+pub(crate) fn build_input_object(
+    cx: *mut qjs::JSContext,
+    start: usize,
+    depth: usize,
+) -> Result<qjs::JSValue, String> {
+    INPUT.with(|input| {
+        // Building runs no JavaScript and makes no lazy object look at its
+        // backing, so the input is never borrowed twice.
+        let mut input = input
+            .try_borrow_mut()
+            .map_err(|_| "the input is being parsed already".to_string())?;
+        let input = input
+            .as_mut()
+            .ok_or_else(|| "the run's input is gone".to_string())?;
+        with_input_parser(cx, input, start, |parser| parser.object(depth))
+    })
+}
+
+/// Run `parse` with a lazy parser over `input` at `at`, keeping the key
+/// cache for the next one.
+fn with_input_parser(
+    cx: *mut qjs::JSContext,
+    input: &mut Input,
+    at: usize,
+    parse: impl FnOnce(&mut Parser<'_>) -> Result<qjs::JSValue, String>,
+) -> Result<qjs::JSValue, String> {
+    let Input {
+        text,
+        spans,
+        cache,
+        owned,
+    } = input;
+    let mut parser = Parser {
+        strict: false,
+        spans,
+        cx,
+        text,
+        at,
+        values: Vec::with_capacity(32),
+        keys: Vec::with_capacity(32),
+        scratch: Vec::new(),
+        cache,
+        owned,
+    };
+    parse(&mut parser)
+}
+
 fn parse_with<'js>(cx: &Ctx<'js>, text: &[u8], strict: bool) -> Result<Value<'js>, String> {
+    let mut cache = [CachedKey::EMPTY; KEY_SLOTS];
+    let mut owned = Vec::new();
     let mut parser = Parser {
         strict,
+        spans: &[],
         cx: cx.as_raw().as_ptr(),
         text,
         at: 0,
         values: Vec::with_capacity(64),
         keys: Vec::with_capacity(64),
         scratch: Vec::new(),
-        cache: [CachedKey::EMPTY; KEY_SLOTS],
-        owned: Vec::new(),
+        cache: &mut cache,
+        owned: &mut owned,
     };
     let value = parser.value(0);
     parser.release_atoms();
@@ -92,6 +195,9 @@ impl CachedKey {
 struct Parser<'a> {
     /// `JSON.parse`'s grammar exactly (see [`parse_strict`]).
     strict: bool,
+    /// The objects to make lazy ([`parse_input`]), by start; empty for a
+    /// parser that builds everything.
+    spans: &'a [(usize, usize)],
     cx: *mut qjs::JSContext,
     text: &'a [u8],
     at: usize,
@@ -102,9 +208,9 @@ struct Parser<'a> {
     keys: Vec<qjs::JSAtom>,
     /// Decoded bytes of a string with escapes.
     scratch: Vec<u8>,
-    cache: [CachedKey; KEY_SLOTS],
+    cache: &'a mut [CachedKey; KEY_SLOTS],
     /// Atoms of keys with escapes, which are not cached.
-    owned: Vec<qjs::JSAtom>,
+    owned: &'a mut Vec<qjs::JSAtom>,
 }
 
 impl Parser<'_> {
@@ -145,7 +251,10 @@ impl Parser<'_> {
         }
         self.skip_whitespace();
         match self.peek() {
-            b'{' => self.object(depth),
+            b'{' => match self.lazy_object(depth) {
+                Some(lazy) => lazy,
+                None => self.object(depth),
+            },
             b'[' => self.array(depth),
             b'"' => self.string_value(),
             b't' => self.literal(b"true", qjs::JS_TRUE),
@@ -203,19 +312,26 @@ impl Parser<'_> {
         let keys = &self.keys[key_first..];
         let values = &self.values[first..];
         // SAFETY: `keys` are atoms of this context kept alive by the parser,
-        // `values` are owned values taken by the call. `JS_NewObjectFrom`
-        // does not check for duplicate keys, which `JSON.parse` resolves as
-        // "last one wins".
-        let object = unsafe {
-            if has_duplicates(keys) {
-                define(self.cx, keys, values)
-            } else {
-                qjs::JS_NewObjectFrom(self.cx, count as i32, keys.as_ptr(), values.as_ptr())
-            }
-        };
+        // `values` are owned values taken by the call.
+        let object = unsafe { define(self.cx, keys, values) };
         self.keys.truncate(key_first);
         self.values.truncate(first);
         checked(object, || self.error("out of memory"))
+    }
+
+    /// The lazy object for the object at `{`, when it is one of the input's
+    /// big ones ([`lazy_spans`]), the parser moved past it; `None` for one
+    /// to build now.
+    fn lazy_object(&mut self, depth: usize) -> Option<Result<qjs::JSValue, String>> {
+        let index = self
+            .spans
+            .binary_search_by_key(&self.at, |span| span.0)
+            .ok()?;
+        let (start, end) = self.spans[index];
+        self.at = end;
+        // SAFETY: the parser's context, where the class is registered.
+        let object = unsafe { crate::lazy::object(self.cx, start, depth) };
+        Some(checked(object, || self.error("out of memory")))
     }
 
     fn array(&mut self, depth: usize) -> Result<qjs::JSValue, String> {
@@ -480,6 +596,95 @@ fn key_hash(bytes: &[u8]) -> usize {
         >> 7
 }
 
+/// The objects of the run's input worth building lazily: `(start, end)` of
+/// each object below the top level with at least [`LAZY_MIN_BYTES`] of
+/// JSON, by start. One pass over the text, sixteen bytes at a time, that
+/// stops only at quotes, backslashes and brackets. Empty when the text is
+/// not balanced JSON: the parser then builds everything, and reports the
+/// error. (A lazy object's own JSON is parsed, and checked, when it is
+/// built.)
+fn lazy_spans(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut open: Vec<usize> = Vec::with_capacity(16);
+    let mut in_string = false;
+    // Positions below this are escaped characters in a string.
+    let mut escaped = 0;
+    let mut base = 0;
+    while base < text.len() {
+        let mut mask = structural_mask(&text[base..]);
+        while mask != 0 {
+            let at = base + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if at < escaped {
+                continue;
+            }
+            match (in_string, text[at]) {
+                (true, b'"') => in_string = false,
+                (true, b'\\') => escaped = at + 2,
+                (true, _) => {}
+                (false, b'"') => in_string = true,
+                (false, b'{' | b'[') => open.push(at),
+                (false, close @ (b'}' | b']')) => {
+                    let Some(start) = open.pop() else {
+                        return Vec::new();
+                    };
+                    if close == b'}' && !open.is_empty() && at + 1 - start >= LAZY_MIN_BYTES {
+                        spans.push((start, at + 1));
+                    }
+                }
+                (false, _) => return Vec::new(),
+            }
+        }
+        base += 16;
+    }
+    if in_string || !open.is_empty() {
+        return Vec::new();
+    }
+    // Recorded as they closed: inner objects before outer ones.
+    spans.sort_unstable();
+    spans
+}
+
+/// Bit `i` set for each quote, backslash or bracket among the first
+/// sixteen bytes of `bytes` (fewer at the end of the text).
+#[cfg(target_arch = "wasm32")]
+#[target_feature(enable = "simd128")]
+fn structural_mask(bytes: &[u8]) -> u32 {
+    use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_load, v128_or};
+    let Some(block) = bytes.get(..16) else {
+        return structural_mask_scalar(bytes);
+    };
+    // SAFETY: `block` is 16 readable bytes; `v128_load` needs no alignment.
+    let v = unsafe { v128_load(block.as_ptr().cast::<v128>()) };
+    // `{` and `}` are `[` and `]` with bit 5 set.
+    let folded = v128_or(v, u8x16_splat(0x20));
+    let hits = v128_or(
+        v128_or(
+            u8x16_eq(v, u8x16_splat(b'"')),
+            u8x16_eq(v, u8x16_splat(b'\\')),
+        ),
+        v128_or(
+            u8x16_eq(folded, u8x16_splat(b'{')),
+            u8x16_eq(folded, u8x16_splat(b'}')),
+        ),
+    );
+    u32::from(u8x16_bitmask(hits))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn structural_mask(bytes: &[u8]) -> u32 {
+    structural_mask_scalar(bytes)
+}
+
+fn structural_mask_scalar(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .take(16)
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'"' | b'\\' | b'{' | b'}' | b'[' | b']'))
+        .fold(0, |mask, (i, _)| mask | 1 << i)
+}
+
 /// The length of the run at the start of `bytes` that a JSON string holds
 /// as it is: no quote, backslash or control character and, with `ascii`,
 /// no byte of 0x80 or more. Sixteen bytes at a time with Wasm SIMD, then
@@ -585,25 +790,15 @@ fn checked(value: qjs::JSValue, error: impl FnOnce() -> String) -> Result<qjs::J
     }
 }
 
-/// Whether two keys of an object are the same atom. A 64-bit mask of the
-/// atoms' low bits rules most objects out without comparing pairs.
-fn has_duplicates(keys: &[qjs::JSAtom]) -> bool {
-    let mut seen = 0u64;
-    let mut collision = false;
-    for key in keys {
-        let bit = 1u64 << (key & 63);
-        collision |= seen & bit != 0;
-        seen |= bit;
-    }
-    collision
-        && keys
-            .iter()
-            .enumerate()
-            .any(|(i, k)| keys[i + 1..].contains(k))
-}
-
 /// A plain object with these properties defined one by one, as `JSON.parse`
-/// does: the last of duplicate keys wins.
+/// does: the last of duplicate keys wins, in the place of the first.
+///
+/// Not `JS_NewObjectFrom`, which would take one call: it fills in place the
+/// empty shape its new object starts with, which every other empty plain
+/// object shares (`const claims = {}` while a script awaits `res.json()`,
+/// an object literal whose values are being computed). Once the run's
+/// arena is used up and freed memory is reused, those objects then point at
+/// a freed shape: wrong properties, traps and endless loops.
 ///
 /// # Safety
 /// `keys` are atoms of `cx`; `values` are owned values of `cx`, taken by

@@ -10,6 +10,7 @@
 #[cfg(target_arch = "wasm32")]
 mod alloc;
 mod json;
+mod lazy;
 #[cfg(all(target_arch = "wasm32", target_feature = "bulk-memory"))]
 mod mem;
 mod natives;
@@ -194,6 +195,7 @@ fn load(source: &str, style: Option<Style>) -> Result<(Loaded, ScriptInfo), Scri
 /// Evaluate the prelude files and return the driver.
 fn prelude<'js>(cx: &Ctx<'js>) -> Result<Object<'js>, JsError> {
     strings::probe(cx);
+    lazy::register(cx)?;
     let natives = natives::register(cx)?;
     web::register(cx, &natives)?;
     let driver = prelude::evaluate(cx, natives)?;
@@ -386,8 +388,8 @@ fn run(loaded: &Loaded, input: RunInput) -> Result<Claims, ScriptError> {
             TokenKind::AccessToken => "AccessToken",
             TokenKind::ClientCredentials => "ClientCredentials",
         };
-        let argument = json::parse(&cx, input.argument.as_bytes())
-            .map_err(|m| error(ErrorKind::Unsupported, m))?;
+        let argument =
+            json::parse_input(&cx, input.argument).map_err(|m| error(ErrorKind::Unsupported, m))?;
         let promise: Promise = run
             .call((kind, argument))
             .map_err(|e| thrown(&cx, e, ErrorKind::Script))?;

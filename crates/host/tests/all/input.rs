@@ -181,3 +181,45 @@ fn grants_errors_name_key_and_line() {
         }
     }
 }
+
+/// The script sees the whole input, whether the claims writer walks its
+/// objects (returned as they are, never looked at before) or
+/// `JSON.stringify` does, for both styles that pass it as objects.
+#[tokio::test]
+async fn the_script_sees_the_whole_input() {
+    use serde_json::{Value, json};
+    let input = crate::example_input("rbac");
+    let token = Value::Object(input.token.clone());
+    let context = Value::Object(input.context.clone().expect("the example has a context"));
+    let sources = [
+        "const getCustomJwtClaims = async ({ token, context }) => ({ token, context });",
+        "const getCustomJwtClaims = async ({ token, context }) => JSON.parse(JSON.stringify({ token, context }));",
+        "const getCustomJwtClaims = async ({ token, context }) => ({ token: { ...token }, context: structuredClone(context) });",
+        // Built only after the run's arena is used up and memory is reused,
+        // while the script holds an empty object.
+        "const getCustomJwtClaims = async ({ token, context }) => { const held = {}; const junk = []; \
+         for (let i = 0; i < 10000; i++) junk.push({ i }); return { held, n: junk.length, token, context }; };",
+    ];
+    for source in sources {
+        let report = crate::run_source(source).await;
+        match &report.outcome {
+            claimscript::Outcome::Claims { claims, .. } => {
+                assert_eq!(claims["token"], token, "{source}");
+                assert_eq!(claims["context"], context, "{source}");
+            }
+            other => panic!("{source}: {other:?}"),
+        }
+    }
+    // Auth0's event is built from the same input: its user arrives whole.
+    let report = crate::run_source(
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('user', event.user); };",
+    )
+    .await;
+    match &report.outcome {
+        claimscript::Outcome::Claims { claims, .. } => {
+            assert_eq!(claims["user"]["user_id"], json!(context["user"]["id"]));
+            assert!(claims["user"].as_object().is_some_and(|u| u.len() > 5));
+        }
+        other => panic!("auth0: {other:?}"),
+    }
+}

@@ -213,3 +213,46 @@ async fn randomness_is_not_baked_into_the_snapshot() {
     let b = crate::run_default(&script).await;
     assert_ne!(claims(&a)["id"], claims(&b)["id"]);
 }
+
+/// The input's big objects are built when first looked at
+/// (`guest/src/lazy.rs`): every operation behaves as on a plain object.
+#[tokio::test]
+async fn lazy_input_objects_behave_as_plain_ones() {
+    conformance("lazy_input").await;
+}
+
+/// Objects the guest's JSON builder makes (`res.json()`, the input) never
+/// share state with the script's empty objects. They once did: the builder
+/// filled in place the empty shape every new plain object starts with, so
+/// `const claims = {}` held across `await res.json()` pointed at a freed
+/// shape once the run's arena was used up, and the run trapped or looped.
+#[tokio::test]
+async fn json_bodies_leave_the_scripts_empty_objects_alone() {
+    // Junk kept alive uses up the arena, so that freed memory is reused.
+    let body = "const getCustomJwtClaims = async () => {\n\
+        const claims = {};\n\
+        const junk = [];\n\
+        for (let i = 0; i < 10000; i++) junk.push({ i });\n\
+        const text = JSON.stringify({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 });\n\
+        const data = await new Response(text).json();\n\
+        claims.balance = data.f;\n\
+        return { literal: { first: await new Response(text).json(), second: junk.length }, claims, data };\n\
+    };";
+    let report = compile(body)
+        .await
+        .run(&example_input("rbac"), &Grants::default())
+        .await
+        .expect("run");
+    let data = serde_json::json!({ "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6 });
+    match &report.outcome {
+        Outcome::Claims { claims, .. } => {
+            assert_eq!(claims["claims"], serde_json::json!({ "balance": 6 }));
+            assert_eq!(claims["data"], data);
+            assert_eq!(
+                claims["literal"],
+                serde_json::json!({ "first": data, "second": 10000 })
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
