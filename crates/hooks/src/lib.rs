@@ -51,7 +51,7 @@
 //! let request = parse(Protocol::Supabase, body)?;
 //! let input = request.to_run_input();
 //! assert_eq!(input.token["accountId"], "u1");
-//! let context = input.context.clone().unwrap_or_default();
+//! let context = input.context().cloned().unwrap_or_default();
 //! assert_eq!(context["user"]["primaryEmail"], "ada@example.com");
 //! assert_eq!(context["hook"]["provider"], "supabase");
 //!
@@ -89,7 +89,7 @@
 //!    nothing runs.
 //! 2. `let request = parse(protocol, &body)?;` (same error handling).
 //! 3. `let input = request.to_run_input();` then run the binding's script,
-//!    e.g. `bound.decide(input.kind, input.token, input.context)`, with a
+//!    e.g. `bound.decide(input.kind, input.token, input.context().cloned())`, with a
 //!    run timeout of at most [`max_run_timeout`].
 //! 4. `let response = request.respond(&decision.report().outcome,
 //!    bound.failure_policy());` and send `response.status`,

@@ -2,8 +2,13 @@
 //! `cargo bench -p claimscript --bench hot_paths`. The RBAC example's input
 //! (a 3 KB Logto context) throughout.
 //!
-//! - `input/parse_json`: the embedder's input document into a `RunInput`;
-//! - `input/marshal`: the `RunInput` into the JSON the guest receives;
+//! - `input/parse_json`: the embedder's input document into a `RunInput`
+//!   (checked, the context kept as text);
+//! - `input/parse_tree`: the same document parsed into a `serde_json::Value`
+//!   first and then into a `RunInput` (the context a tree), the way an
+//!   embedder holding a `Value` makes one;
+//! - `input/marshal`, `input/marshal_tree`: the `RunInput` into the JSON the
+//!   guest receives, from each of the two;
 //! - `instantiate`: a fresh instance of the script's snapshot;
 //! - `run/rbac`: a whole run, as an embedder sees it;
 //! - `run/empty`: a whole run of a script that does nothing (the fixed cost);
@@ -38,8 +43,19 @@ fn hot_paths(c: &mut Criterion) {
     c.bench_function("input/parse_json", |b| {
         b.iter(|| RunInput::from_json(&input_text).expect("input"))
     });
+    c.bench_function("input/parse_tree", |b| {
+        b.iter(|| {
+            let value: serde_json::Value = serde_json::from_str(&input_text).expect("json");
+            RunInput::from_value(value).expect("input")
+        })
+    });
+    let tree_input =
+        RunInput::from_value(serde_json::from_str(&input_text).expect("json")).expect("input");
     c.bench_function("input/marshal", |b| {
         b.iter(|| bench_support::marshal(&rbac, &input))
+    });
+    c.bench_function("input/marshal_tree", |b| {
+        b.iter(|| bench_support::marshal(&rbac, &tree_input))
     });
     c.bench_function("instantiate", |b| {
         b.iter_custom(|iterations| {

@@ -73,7 +73,7 @@ impl BoundScript {
         context: Option<Map<String, Value>>,
     ) -> Result<Decision, Error> {
         let mut input = RunInput::new(kind, token);
-        input.context = context;
+        input.set_context(context);
         input.environment_variables = self.env.clone();
         let report = self.script.run(&input, &self.grants).await?;
         Ok(Decision::from_report(report, self.policy))

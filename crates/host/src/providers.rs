@@ -29,7 +29,6 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::input::{RunInput, TokenKind};
@@ -45,20 +44,17 @@ pub(crate) fn argument(style: Style, input: &RunInput) -> String {
     }
 }
 
-/// Logto: `{token, context}` (no `context` when the input has none).
+/// Logto: `{token, context}` (no `context` when the input has none); the
+/// context as the caller wrote it when the input was parsed from text.
 fn logto(input: &RunInput) -> String {
-    #[derive(Serialize)]
-    struct Argument<'a> {
-        token: &'a Map<String, Value>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        context: Option<&'a Map<String, Value>>,
-    }
-    let argument = Argument {
-        token: &input.token,
-        context: input.context.as_ref(),
-    };
     // A map of JSON values with string keys always serialises.
-    serde_json::to_string(&argument).unwrap_or_else(|_| "{}".into())
+    let token = serde_json::to_string(&input.token).unwrap_or_else(|_| "{}".into());
+    let mut out = String::with_capacity(token.len() + input.context_len() + 24);
+    out.push_str("{\"token\":");
+    out.push_str(&token);
+    input.push_context_member(&mut out);
+    out.push('}');
+    out
 }
 
 /// The root a claims template is rendered against: the LoginRadius profile
@@ -67,7 +63,7 @@ fn logto(input: &RunInput) -> String {
 pub(crate) fn template_root(input: &RunInput) -> Value {
     let mut root = lr_object(input);
     root.insert("token".into(), Value::Object(input.token.clone()));
-    if let Some(context) = &input.context {
+    if let Some(context) = input.context() {
         root.insert("context".into(), Value::Object(context.clone()));
         for key in ["user", "application", "organization"] {
             if let Some(value) = context.get(key) {
@@ -105,7 +101,7 @@ fn path<'a>(root: Option<&'a Map<String, Value>>, keys: &[&str]) -> Option<&'a V
 }
 
 fn user(input: &RunInput) -> Option<&Map<String, Value>> {
-    path(input.context.as_ref(), &["user"])?.as_object()
+    path(input.context(), &["user"])?.as_object()
 }
 
 /// Epoch milliseconds (Logto's dates) as ISO 8601, as Auth0 and LoginRadius
@@ -181,13 +177,13 @@ fn identities(user: Option<&Map<String, Value>>) -> Vec<(String, Option<Value>)>
 }
 
 fn request(input: &RunInput) -> Option<&Map<String, Value>> {
-    path(input.context.as_ref(), &["request"])?.as_object()
+    path(input.context(), &["request"])?.as_object()
 }
 
 /// Auth0's `event` for `onExecutePostLogin` (user tokens) or
 /// `onExecuteCredentialsExchange` (client credentials).
 fn auth0_event(input: &RunInput) -> Map<String, Value> {
-    let context = input.context.as_ref();
+    let context = input.context();
     let application = path(context, &["application"]).and_then(Value::as_object);
     let client = Fields::default()
         .set(
@@ -330,7 +326,7 @@ fn auth0_event(input: &RunInput) -> Map<String, Value> {
 /// when the run comes from a provider hook of the service: Auth0 scripts
 /// read it as `event.hook`, LoginRadius scripts as `lrObject.Hook`.
 fn hook(input: &RunInput) -> Option<Value> {
-    path(input.context.as_ref(), &["hook"]).cloned()
+    path(input.context(), &["hook"]).cloned()
 }
 
 /// LoginRadius's `lrObject`: the user's profile.

@@ -28,7 +28,7 @@ async fn sample_is_authenticated_and_answered_with_both_maps() {
         serde_json::Value::Object(input.token.clone()),
         json!({"clientId": "app-client", "scope": "offline openid hydra.*", "gty": "authorization_code", "accountId": "foo", "kind": "AccessToken"})
     );
-    let context = input.context.as_ref().expect("must succeed");
+    let context = input.context().expect("must succeed");
     assert_eq!(context["user"], json!({"id": "foo"}));
     assert_eq!(context["application"], json!({"id": "app-client"}));
     assert_eq!(context["hook"]["provider"], "hydra");
@@ -62,7 +62,7 @@ async fn existing_extra_claims_are_carried_over_never_lost() {
     assert_eq!(input.kind, TokenKind::ClientCredentials);
     assert_eq!(input.token["aud"], json!(["https://api.example.com"]));
     assert!(!input.token.contains_key("accountId"));
-    let context = input.context.as_ref().expect("must succeed");
+    let context = input.context().expect("must succeed");
     assert!(!context.contains_key("user"));
     assert_eq!(
         context["application"],

@@ -58,7 +58,7 @@ async fn sample_is_authenticated_mapped_and_answered_with_an_access_patch() {
             "kind": "AccessToken"
         })
     );
-    let context = Value::Object(input.context.clone().expect("must succeed"));
+    let context = Value::Object(input.context().cloned().expect("must succeed"));
     assert_eq!(
         context["user"],
         json!({
@@ -144,7 +144,7 @@ async fn client_credentials_has_no_user_and_no_identity_patch() {
     assert_eq!(input.token["scope"], "reports:read");
     assert_eq!(input.token["gty"], "client_credentials");
     assert!(!input.token.contains_key("accountId"));
-    let context = input.context.as_ref().expect("must succeed");
+    let context = input.context().expect("must succeed");
     assert!(!context.contains_key("user"));
     assert_eq!(context["application"]["name"], "Reporting service");
 

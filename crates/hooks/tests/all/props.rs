@@ -59,7 +59,7 @@ proptest! {
             match parse(p, &bytes) {
                 Ok(request) => {
                     let input = request.to_run_input();
-                    prop_assert_eq!(&input.context.as_ref().expect("must succeed")["hook"]["provider"], p.as_str());
+                    prop_assert_eq!(&input.context().expect("must succeed")["hook"]["provider"], p.as_str());
                     let outcome = if fail {
                         Outcome::Error(ScriptError::new(ErrorKind::Script, "x"))
                     } else {

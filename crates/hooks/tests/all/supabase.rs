@@ -60,7 +60,7 @@ async fn sample_is_verified_mapped_and_merged_into_the_claims() {
         json!({"accountId": "8ccaa7af-909f-44e7-84cb-67cdccb56be6", "aud": "authenticated",
                "sid": "4b938a09-5372-4177-a314-cfa292099ea2", "kind": "AccessToken"})
     );
-    let context = input.context.as_ref().expect("must succeed");
+    let context = input.context().expect("must succeed");
     assert_eq!(
         context["user"],
         json!({"id": "8ccaa7af-909f-44e7-84cb-67cdccb56be6",

@@ -38,7 +38,7 @@ async fn preaccesstoken_sample_is_verified_mapped_and_appended() {
     let input = request.to_run_input();
     assert_eq!(input.kind, TokenKind::AccessToken);
     assert_eq!(input.token["accountId"], "312909075212468632");
-    let context = serde_json::Value::Object(input.context.clone().expect("must succeed"));
+    let context = serde_json::Value::Object(input.context().cloned().expect("must succeed"));
     assert_eq!(
         context["user"],
         json!({

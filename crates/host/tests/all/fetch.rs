@@ -343,7 +343,7 @@ async fn logto_fetch_balance_example() {
         let mut input = example_input("rbac")
             .with_env("BALANCE_API", server.base())
             .with_env("BALANCE_API_KEY", "balance-secret-key");
-        if let Some(Value::Object(u)) = input.context.as_mut().and_then(|c| c.get_mut("user")) {
+        if let Some(Value::Object(u)) = input.context_mut().and_then(|c| c.get_mut("user")) {
             u.insert("id".into(), json!(user));
         }
         input

@@ -9,7 +9,7 @@ fn logto_test_context_shape() {
     )
     .expect("valid");
     assert_eq!(input.kind, TokenKind::ClientCredentials);
-    assert!(input.context.is_none());
+    assert!(input.context().is_none());
     assert_eq!(input.environment_variables["K"], "v");
 }
 
@@ -190,7 +190,7 @@ async fn the_script_sees_the_whole_input() {
     use serde_json::{Value, json};
     let input = crate::example_input("rbac");
     let token = Value::Object(input.token.clone());
-    let context = Value::Object(input.context.clone().expect("the example has a context"));
+    let context = Value::Object(input.context().cloned().expect("the example has a context"));
     let sources = [
         "const getCustomJwtClaims = async ({ token, context }) => ({ token, context });",
         "const getCustomJwtClaims = async ({ token, context }) => JSON.parse(JSON.stringify({ token, context }));",
@@ -221,5 +221,91 @@ async fn the_script_sees_the_whole_input() {
             assert!(claims["user"].as_object().is_some_and(|u| u.len() > 5));
         }
         other => panic!("auth0: {other:?}"),
+    }
+}
+
+/// A context parsed from text reaches a Logto script as the caller wrote
+/// it, whitespace between tokens removed and nothing else changed: escapes,
+/// spaces inside strings, number spellings; the tree read on the host side
+/// is the same as the one `from_value` builds.
+#[tokio::test]
+async fn a_parsed_context_is_passed_as_written_without_whitespace() {
+    let text = "{\n  \"token\": {\"sub\": \"u\"},\n  \"context\": {\n    \"user\": {\"name\": \"Ada  \\\"the\\\" \\\\ Lovelace\",\n \"n\": 1.50e2,\t\"esc\": \"\\u00e9 \\n\"},\r\n    \"roles\" : [ 1 , [ ] , { } ]\n  }\n}\n";
+    let input = RunInput::from_json(text).expect("valid");
+    let script = crate::compile("const getCustomJwtClaims = async () => ({});").await;
+    assert_eq!(
+        claimscript::bench_support::marshal(&script, &input),
+        r#"{"token":{"sub":"u","kind":"AccessToken"},"context":{"user":{"name":"Ada  \"the\" \\ Lovelace","n":1.50e2,"esc":"\u00e9 \n"},"roles":[1,[],{}]}}"#
+    );
+    let value: serde_json::Value = serde_json::from_str(text).expect("json");
+    let from_tree = RunInput::from_value(value).expect("valid");
+    assert_eq!(input, from_tree);
+    assert_eq!(input.context(), from_tree.context());
+    assert_eq!(input.context().expect("context")["user"]["n"], 150.0);
+    // The same argument either way, apart from spelling (`1.50e2` and
+    // `150.0`, `\u00e9` and `é`).
+    let parsed = |input: &RunInput| -> serde_json::Value {
+        serde_json::from_str(&claimscript::bench_support::marshal(&script, input)).expect("json")
+    };
+    assert_eq!(parsed(&from_tree), parsed(&input));
+    // A context that is null is no context; changing one in place works on
+    // a parsed input too.
+    let mut input = RunInput::from_json(r#"{"token": {}, "context": null}"#).expect("null context");
+    assert!(input.context().is_none() && input.context_mut().is_none());
+    let mut input = RunInput::from_json(r#"{"token": {}, "context": {"a": 1}}"#).expect("valid");
+    input
+        .context_mut()
+        .expect("context")
+        .insert("b".into(), 2.into());
+    assert_eq!(
+        claimscript::bench_support::marshal(&script, &input),
+        r#"{"token":{"kind":"AccessToken"},"context":{"a":1,"b":2}}"#
+    );
+}
+
+/// The check that replaces the tree is as strict as the tree was: a key
+/// twice in a large object (checked through a set) or spelled with an
+/// escape, a lone surrogate, text after the document, all refused at their
+/// line and column; many distinct keys pass.
+#[test]
+fn the_text_check_refuses_what_a_tree_would_not_hold() {
+    let keys = |n: usize| {
+        (0..n)
+            .map(|i| format!("\"k{i}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let large = format!(
+        r#"{{"token": {{}}, "context": {{{}, "k30": 0}}}}"#,
+        keys(40)
+    );
+    let err = RunInput::from_json(&large).expect_err("k30 twice");
+    assert!(
+        err.to_string().contains("duplicate key \"k30\"") && err.position().is_some(),
+        "{err}"
+    );
+    let fine = format!(r#"{{"token": {{}}, "context": {{{}}}}}"#, keys(5000));
+    let input = RunInput::from_json(&fine).expect("5000 distinct keys");
+    assert_eq!(input.context().expect("context").len(), 5000);
+    for (doc, expected) in [
+        (
+            r#"{"token": {"a": 1, "\u0061": 2}}"#,
+            "line 1, column 27: duplicate key \"a\"",
+        ),
+        (
+            r#"{"token": {}, "context": {"x": "\ud800"}}"#,
+            "line 1, column 39: unexpected end of hex escape",
+        ),
+        (
+            r#"{"token": {}} {}"#,
+            "line 1, column 15: trailing characters",
+        ),
+        (
+            r#"{"token": {}, "context": {"a": [1, {"b": 1, "c": {"b": 2}, "b": 3}]}}"#,
+            "line 1, column 62: duplicate key \"b\"",
+        ),
+    ] {
+        let err = RunInput::from_json(doc).expect_err(doc);
+        assert!(err.to_string().starts_with(expected), "{doc}: {err}");
     }
 }

@@ -232,7 +232,7 @@ async fn auth0_event_mapping() {
 #[tokio::test]
 async fn dates_past_the_year_9999_are_left_out() {
     let mut input = crate::example_input("rbac");
-    let context = input.context.get_or_insert_with(Default::default);
+    let context = input.context_mut().expect("the example has a context");
     let mut user = context.get("user").cloned().unwrap_or_else(|| json!({}));
     user["createdAt"] = json!(300_000_000_000_000_i64);
     user["updatedAt"] = json!(-5);
