@@ -24,6 +24,12 @@ if (!scriptPath || !(port >= 0)) {
 const script = readFileSync(scriptPath, 'utf8');
 
 const server = createServer((request, response) => {
+  if (request.method === 'GET' && request.url === '/health') {
+    // HTTP alone, nothing run: the floor the run requests stand on.
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
+    response.end('{}');
+    return;
+  }
   const chunks = [];
   request.on('data', (chunk) => chunks.push(chunk));
   request.on('end', async () => {

@@ -45,7 +45,7 @@ MOCK = ("127.0.0.1", 8787)  # fetch-balance's input.json and grants.toml name th
 INFLIGHT = "target/release/examples/inflight"
 # (runs, fetch delay in ms): the scenario, and every run pending at once.
 INFLIGHT_CASES = [(1000, 20), (1000, 2000)]
-MICRO = ["input/parse_json", "input/marshal", "instantiate", "run/rbac", "run/empty", "output/validate"]
+MICRO = ["input/parse_json", "input/parse_tree", "input/marshal", "input/marshal_tree", "instantiate", "run/rbac", "run/empty", "output/validate"]
 GIB = 1 << 30
 
 

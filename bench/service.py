@@ -69,8 +69,9 @@ def stop(proc):
         proc.kill()
 
 
-def wrk(url, connections, seconds, delay_ms=0):
-    env = dict(os.environ, WRK_BODY=str(REPO / INPUT), WRK_DELAY_MS=str(delay_ms))
+def wrk(url, connections, seconds, delay_ms=0, body=True):
+    """wrk against url: POST the RBAC input, or a GET when body is False."""
+    env = dict(os.environ, WRK_BODY=str(REPO / INPUT) if body else "", WRK_DELAY_MS=str(delay_ms))
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", LUA, url]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
     line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
@@ -80,7 +81,11 @@ def wrk(url, connections, seconds, delay_ms=0):
         fail(f"{' '.join(cmd)}: no result: {done.stdout}{done.stderr}")
     if result["errors"]:
         fail(f"{' '.join(cmd)}: {result['errors']} errors ({result['non_2xx']} not 2xx)")
-    result["command"] = f"wrk -t1 -c{connections} -d{seconds}s -s {LUA}" + (f" (WRK_DELAY_MS={delay_ms})" if delay_ms else "")
+    result["command"] = (
+        f"wrk -t1 -c{connections} -d{seconds}s -s {LUA}"
+        + (f" (WRK_DELAY_MS={delay_ms})" if delay_ms else "")
+        + ("" if body else " (GET, WRK_BODY empty)")
+    )
     return result
 
 
@@ -121,11 +126,15 @@ def in_process(cli):
 
 def section(when, ours, node, inproc, seconds):
     overhead = ours["c1"]["p50_us"] - inproc["p50_us"]
+    # What the service adds beyond a request that does nothing at all.
+    own = ours["c1"]["p50_us"] - ours["floor"]["p50_us"] - inproc["p50_us"]
     ratio = ours["c16"]["requests_per_sec"] / node["c16"]["requests_per_sec"]
     rows = [
         ("requests/s, 16 connections", f"{ours['c16']['requests_per_sec']:,.0f}", f"{node['c16']['requests_per_sec']:,.0f}", "≥ 12,000"),
         ("p50, 1 connection", f"{ours['c1']['p50_us']} µs", f"{node['c1']['p50_us']} µs", ""),
+        ("p50 of `GET /health`, 1 connection (HTTP alone, no run)", f"{ours['floor']['p50_us']} µs", f"{node['floor']['p50_us']} µs", ""),
         ("HTTP over the in-process run, p50", f"{overhead:.0f} µs", "", "≤ 25 µs"),
+        ("the same, less the `GET /health` floor", f"{own:.0f} µs", "", ""),
         (
             f"p99 at {ours['rate']['requests_per_sec']:,.0f} requests/s, constant rate (oha, 50 connections)",
             f"{ours['rate']['p99_us']:,} µs",
@@ -151,7 +160,10 @@ def section(when, ours, node, inproc, seconds):
     ]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines += ["", "Commands:", ""]
-    for label, result in [("ours", ours["c1"]), ("ours", ours["c16"]), ("ours", ours["rate"]), ("ours", ours["paced"]), ("node", node["c1"]), ("node", node["c16"])]:
+    for label, result in [
+        ("ours", ours["floor"]), ("ours", ours["c1"]), ("ours", ours["c16"]), ("ours", ours["rate"]), ("ours", ours["paced"]),
+        ("node", node["floor"]), ("node", node["c1"]), ("node", node["c16"]),
+    ]:
         lines.append(f"- {label}: `{result['command']}`: {json.dumps({k: v for k, v in result.items() if k != 'command'})}")
     lines.append("")
     return "\n".join(lines)
@@ -186,6 +198,7 @@ def main():
             url = f"{base}/v1/scripts/rbac/run"
             wrk(url, 4, 2)  # warm-up
             ours = {
+                "floor": wrk(f"{base}/health", 1, args.seconds, body=False),
                 "c1": wrk(url, 1, args.seconds),
                 "c16": wrk(url, 16, args.seconds),
                 "rate": oha(oha_tool, url, 5000, 50, args.seconds),
@@ -197,7 +210,11 @@ def main():
     try:
         url = f"{node_base}/run"
         wrk(url, 4, 2)
-        node = {"c1": wrk(url, 1, args.seconds), "c16": wrk(url, 16, args.seconds)}
+        node = {
+            "floor": wrk(f"{node_base}/health", 1, args.seconds, body=False),
+            "c1": wrk(url, 1, args.seconds),
+            "c16": wrk(url, 16, args.seconds),
+        }
     finally:
         stop(node_server)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,13 +1,16 @@
--- wrk script: POST the file named by WRK_BODY as JSON, optionally pace each
--- connection (WRK_DELAY_MS between its requests, for a fixed offered rate),
--- and print one JSON line of results when done.
-local body_file = os.getenv("WRK_BODY")
+-- wrk script: POST the file named by WRK_BODY as JSON (a GET when WRK_BODY
+-- is empty), optionally pace each connection (WRK_DELAY_MS between its
+-- requests, for a fixed offered rate), and print one JSON line of results
+-- when done.
+local body_file = os.getenv("WRK_BODY") or ""
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
-local f = assert(io.open(body_file, "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
+if body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.headers["Content-Type"] = "application/json"
+end
 
 if delay_ms > 0 then
   function delay()
