@@ -28,7 +28,8 @@ use claimscript::trail::RunLabels;
 use claimscript::{ErrorKind, Outcome, Style};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::config::Scope;
@@ -43,7 +44,10 @@ struct ScriptRun {
     tenant_id: Option<String>,
     script: String,
     entry: String,
-    payload: Value,
+    /// Kept as text and parsed as a run's input: duplicate keys refused,
+    /// the engine's `max_input_bytes` applied, the context passed on as
+    /// written.
+    payload: Box<RawValue>,
     #[serde(default)]
     is_test: bool,
 }
@@ -66,12 +70,20 @@ pub(crate) async fn script_run(
             ),
         ));
     }
-    let input = match claimscript::RunInput::from_value(request.payload) {
+    let limit = app.engine.config().max_input_bytes;
+    let input = match claimscript::RunInput::from_json_with_limit(request.payload.get(), limit) {
         Ok(input) => input,
         Err(e) => {
+            // Positions in the payload's own text: it is parsed apart from
+            // the body around it.
+            let whence = if e.position().is_some() {
+                " (line and column from its opening brace)"
+            } else {
+                ""
+            };
             return Err(ApiError::bad_request(
                 "invalid_input",
-                format!("payload: {e}"),
+                format!("payload{whence}: {e}"),
             ));
         }
     };

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{Dir, Running, metric};
+use crate::{Answer, Dir, Running, metric};
 
 fn request(script: &str) -> Value {
     json!({
@@ -96,5 +96,27 @@ async fn logto_runner_answers_in_logtos_terms() {
     s.post("/api/script-run", &json!({"script": 1}))
         .await
         .error(400, "invalid_request");
+    // The payload is a run's input: a key twice is refused at its place,
+    // not silently the last one kept.
+    let text = request(plan).to_string().replacen(
+        r#""accountId":"u_1""#,
+        r#""accountId":"u_1","accountId":"u_2""#,
+        1,
+    );
+    let a = Answer::of(
+        s.client
+            .post(s.url("/api/script-run"))
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .await,
+    )
+    .await;
+    let message = a.error(400, "invalid_input");
+    assert!(
+        message.starts_with("payload (line and column from its opening brace): line 1, column ")
+            && message.contains("duplicate key \"accountId\""),
+        "{message}"
+    );
     s.stop().await;
 }
