@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Scope;
 use crate::error::ApiError;
-use crate::routes::{json_request, json_response, new_decision_id, run_error};
+use crate::routes::{json_request, json_response, new_decision_id, parse_input, run_error};
 use crate::service::App;
 
 /// The request Logto sends.
@@ -44,9 +44,7 @@ struct ScriptRun {
     tenant_id: Option<String>,
     script: String,
     entry: String,
-    /// Kept as text and parsed as a run's input: duplicate keys refused,
-    /// the engine's `max_input_bytes` applied, the context passed on as
-    /// written.
+    /// Kept as text and parsed as a run's input ([`parse_input`]).
     payload: Box<RawValue>,
     #[serde(default)]
     is_test: bool,
@@ -70,23 +68,7 @@ pub(crate) async fn script_run(
             ),
         ));
     }
-    let limit = app.engine.config().max_input_bytes;
-    let input = match claimscript::RunInput::from_json_with_limit(request.payload.get(), limit) {
-        Ok(input) => input,
-        Err(e) => {
-            // Positions in the payload's own text: it is parsed apart from
-            // the body around it.
-            let whence = if e.position().is_some() {
-                " (line and column from its opening brace)"
-            } else {
-                ""
-            };
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                format!("payload{whence}: {e}"),
-            ));
-        }
-    };
+    let input = parse_input(&app, "payload", &request.payload)?;
     let id = new_decision_id();
     let key: [u8; 32] = Sha256::digest(request.script.as_bytes()).into();
     let _permit = app.gate.enter().await?;

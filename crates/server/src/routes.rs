@@ -14,6 +14,7 @@ use claimscript::trail::RunLabels;
 use claimscript::{CompileOptions, Decision, Error, Grants, Outcome, RunInput, RunReport, Style};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{Caller, authenticate};
@@ -237,8 +238,19 @@ pub(crate) async fn input_request(
     Ok((caller, input))
 }
 
-fn parse_input(value: Value) -> Result<RunInput, ApiError> {
-    RunInput::from_value(value).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))
+/// A member of a request body that is a run's input (`/v1/run`'s `input`,
+/// Logto's `payload`), kept as text and parsed as one: a key twice is
+/// refused, `max_input_bytes` applies, and the context reaches the script
+/// as written. Positions are counted in the member's own text.
+pub(crate) fn parse_input(app: &App, member: &str, raw: &RawValue) -> Result<RunInput, ApiError> {
+    RunInput::from_json_with_limit(raw.get(), app.engine.config().max_input_bytes).map_err(|e| {
+        let whence = if e.position().is_some() {
+            " (line and column from its opening brace)"
+        } else {
+            ""
+        };
+        ApiError::bad_request("invalid_input", format!("{member}{whence}: {e}"))
+    })
 }
 
 fn parse_grants(text: Option<&str>) -> Result<Grants, ApiError> {
@@ -690,7 +702,7 @@ async fn token(
 struct RunRequest {
     source: String,
     style: Option<String>,
-    input: Value,
+    input: Box<RawValue>,
     grants: Option<String>,
     #[serde(default)]
     sign: bool,
@@ -706,7 +718,7 @@ async fn run_source(
     let (caller, request): (_, RunRequest) = json_request(&app, &headers, body, Scope::Run).await?;
     let style = parse_style(request.style.as_deref())?;
     let grants = parse_grants(request.grants.as_deref())?;
-    let input = parse_input(request.input)?;
+    let input = parse_input(&app, "input", &request.input)?;
     let mut options = CompileOptions::default();
     if let Some(style) = style {
         options = options.with_style(style);
