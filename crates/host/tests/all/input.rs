@@ -309,3 +309,39 @@ fn the_text_check_refuses_what_a_tree_would_not_hold() {
         assert!(err.to_string().starts_with(expected), "{doc}: {err}");
     }
 }
+
+/// The caller's escapes and number spellings reach the script, which reads
+/// them as the tree would: every JSON escape, a surrogate pair, exponents,
+/// a large integer, negative zero, in objects large enough to be built
+/// lazily and in small ones.
+#[tokio::test]
+async fn the_script_reads_the_callers_spellings_as_the_tree_does() {
+    use serde_json::{Value, json};
+    let text = r#"{"token": {"sub": "u"}, "context": {
+        "user": {"s": "\u00e9\ud83d\ude00\/\"\\\b\f\n\r\t", "id": "a-long-enough-identifier-to-be-lazy"},
+        "n": [1E+2, 1.5e-3, 12345678901234567890123, -0, 0.1],
+        "small": {"k": "\u0041"}
+    }}"#;
+    let input = RunInput::from_json(text).expect("valid");
+    let script = crate::compile(
+        "const getCustomJwtClaims = async ({ context }) => ({ s: context.user.s, n: context.n, \
+         negZero: Object.is(context.n[3], -0), small: context.small, keys: Object.keys(context.user) });",
+    )
+    .await;
+    let report = script
+        .run(&input, &claimscript::Grants::default())
+        .await
+        .expect("run");
+    let claims = match report.outcome {
+        claimscript::Outcome::Claims { claims, .. } => Value::Object(claims),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(claims["s"], json!("é😀/\"\\\u{8}\u{c}\n\r\t"));
+    assert_eq!(
+        claims["n"],
+        json!([100, 0.0015, 1.2345678901234568e22, 0, 0.1])
+    );
+    assert_eq!(claims["negZero"], json!(true));
+    assert_eq!(claims["small"], json!({"k": "A"}));
+    assert_eq!(claims["keys"], json!(["s", "id"]));
+}
