@@ -514,11 +514,12 @@ impl<'de> serde::Deserialize<'de> for Parts<'de> {
 }
 
 /// `json` (valid JSON) without the whitespace between its tokens. Strings
-/// are copied as they are, found with `memchr`; only the structure between
-/// them is read byte by byte.
+/// are copied whole, their ends found with `memchr`; only the structure
+/// between them is read byte by byte. Every cut is at an ASCII byte (a
+/// quote or a structural character), so the slices are whole characters.
 fn compact(json: &str) -> String {
     let bytes = json.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut out = String::with_capacity(json.len());
     let mut at = 0;
     while at < bytes.len() {
         let byte = bytes[at];
@@ -534,17 +535,17 @@ fn compact(json: &str) -> String {
                 }
             }
             let end = (end + 1).min(bytes.len());
-            out.extend_from_slice(&bytes[at..end]);
+            out.push_str(json.get(at..end).unwrap_or_default());
             at = end;
         } else {
             if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-                out.push(byte);
+                // Outside strings, valid JSON is ASCII.
+                out.push(char::from(byte));
             }
             at += 1;
         }
     }
-    // Whole strings and single ASCII bytes were copied: still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| json.to_owned())
+    out
 }
 
 fn type_name(v: &Value) -> &'static str {
