@@ -27,6 +27,24 @@ fn p50(mut samples: Vec<Duration>) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e6)
 }
 
+/// The elapsed time of `runs` calls of `run`, after `runs / 10` untimed.
+async fn timed<F, Fut>(runs: usize, mut run: F) -> Result<Vec<Duration>, claimscript::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<claimscript::RunReport, claimscript::Error>>,
+{
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs + runs / 10 {
+        let started = Instant::now();
+        let report = run().await?;
+        if i >= runs / 10 {
+            samples.push(started.elapsed());
+        }
+        std::hint::black_box(report);
+    }
+    Ok(samples)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `multi` runs it on a multi-threaded runtime, as `claimscript serve`
     // does (2 workers), instead of one thread.
@@ -94,40 +112,21 @@ async fn measure() -> Result<(), Box<dyn std::error::Error>> {
     let script = service.engine().compile(&source).await?;
     let input = RunInput::from_json(std::str::from_utf8(&body)?)?;
     let grants = Grants::default();
-    let mut direct = Vec::with_capacity(runs);
-    for i in 0..runs + runs / 10 {
-        let started = Instant::now();
-        let report = script.run(&input, &grants).await?;
-        if i >= runs / 10 {
-            direct.push(started.elapsed());
-        }
-        std::hint::black_box(report);
-    }
+    let direct = timed(runs, || script.run(&input, &grants)).await?;
     // The same script loaded from its artifact, as the registry holds it.
     let loaded = match script.component_bytes() {
         Some(bytes) => service.engine().load(bytes)?,
         None => script.clone(),
     };
-    let mut loaded_run = Vec::with_capacity(runs);
-    for i in 0..runs + runs / 10 {
-        let started = Instant::now();
-        let report = loaded.run(&input, &grants).await?;
-        if i >= runs / 10 {
-            loaded_run.push(started.elapsed());
-        }
-        std::hint::black_box(report);
-    }
+    let loaded_run = timed(runs, || loaded.run(&input, &grants)).await?;
     // The same run on a freshly parsed input each time, as the router has.
-    let mut parsed_run = Vec::with_capacity(runs);
-    for i in 0..runs + runs / 10 {
-        let started = Instant::now();
-        let fresh = RunInput::from_slice_with_limit(&body, usize::MAX)?;
-        let report = script.run(&fresh, &grants).await?;
-        if i >= runs / 10 {
-            parsed_run.push(started.elapsed());
-        }
-        std::hint::black_box(report);
-    }
+    let (script_ref, grants_ref, body_ref) = (&script, &grants, &body);
+    let parsed_run = timed(runs, || async move {
+        let fresh = RunInput::from_slice_with_limit(body_ref, usize::MAX)
+            .map_err(claimscript::Error::Input)?;
+        script_ref.run(&fresh, grants_ref).await
+    })
+    .await?;
     let mut parse = Vec::with_capacity(runs);
     let text = std::str::from_utf8(&body)?;
     for _ in 0..runs {

@@ -107,15 +107,9 @@ async fn every_error_has_its_status_and_code() {
     .await;
     a.error(415, "unsupported_media_type");
     // Malformed JSON: line and column.
-    let a = Answer::of(
-        s.client
-            .post(s.url("/v1/scripts/rbac/run"))
-            .header("content-type", "application/json")
-            .body("{\n  \"token\": {,\n}")
-            .send()
-            .await,
-    )
-    .await;
+    let a = s
+        .post_text("/v1/scripts/rbac/run", "{\n  \"token\": {,\n}")
+        .await;
     let message = a.error(400, "invalid_json");
     assert_eq!(a.json["error"]["line"], 2, "{message}");
     assert_eq!(a.json["error"]["column"], 13, "{message}");
@@ -128,15 +122,12 @@ async fn every_error_has_its_status_and_code() {
         .to_string();
     assert!(message.contains("unknown key `tokn`"), "{message}");
     // A key twice in one object: refused where it is, not "last one wins".
-    let a = Answer::of(
-        s.client
-            .post(s.url("/v1/scripts/rbac/run"))
-            .header("content-type", "application/json")
-            .body("{\"token\": {\"sub\": \"a\",\n \"sub\": \"b\"}}")
-            .send()
-            .await,
-    )
-    .await;
+    let a = s
+        .post_text(
+            "/v1/scripts/rbac/run",
+            "{\"token\": {\"sub\": \"a\",\n \"sub\": \"b\"}}",
+        )
+        .await;
     let message = a.error(400, "invalid_input");
     assert!(message.contains("duplicate key \"sub\""), "{message}");
     assert_eq!(a.json["error"]["line"], 2, "{message}");

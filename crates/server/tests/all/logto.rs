@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{Answer, Dir, Running, metric};
+use crate::{Dir, Running, metric};
 
 fn request(script: &str) -> Value {
     json!({
@@ -103,15 +103,7 @@ async fn logto_runner_answers_in_logtos_terms() {
         r#""accountId":"u_1","accountId":"u_2""#,
         1,
     );
-    let a = Answer::of(
-        s.client
-            .post(s.url("/api/script-run"))
-            .header("content-type", "application/json")
-            .body(text)
-            .send()
-            .await,
-    )
-    .await;
+    let a = s.post_text("/api/script-run", text).await;
     let message = a.error(400, "invalid_input");
     assert!(
         message.starts_with("payload (line and column from its opening brace): line 1, column ")

@@ -144,6 +144,20 @@ impl Running {
         Answer::of(self.client.post(self.url(path)).json(body).send().await).await
     }
 
+    /// POST a JSON body given as text, for what `serde_json` cannot build
+    /// (a key twice in an object).
+    pub async fn post_text(&self, path: &str, text: impl Into<String>) -> Answer {
+        Answer::of(
+            self.client
+                .post(self.url(path))
+                .header("content-type", "application/json")
+                .body(text.into())
+                .send()
+                .await,
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         Answer::of(self.client.get(self.url(path)).send().await).await
     }

@@ -288,15 +288,7 @@ async fn run_endpoint_runs_unregistered_sources() {
     .error(400, "signing_unavailable");
     // The input is a run's input: a key twice is refused at its place in it.
     let text = r#"{"source": "const getCustomJwtClaims = async () => ({});", "input": {"token": {"sub": "a", "sub": "b"}}}"#;
-    let a = Answer::of(
-        s.client
-            .post(s.url("/v1/run"))
-            .header("content-type", "application/json")
-            .body(text)
-            .send()
-            .await,
-    )
-    .await;
+    let a = s.post_text("/v1/run", text).await;
     assert_eq!(
         a.error(400, "invalid_input"),
         "input (line and column from its opening brace): line 1, column 28: \
