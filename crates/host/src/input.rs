@@ -149,7 +149,8 @@ impl RunInput {
         }
     }
 
-    /// The context, to change it in place.
+    /// The context, to change it in place (an input parsed from text
+    /// builds the tree here and keeps it).
     pub fn context_mut(&mut self) -> Option<&mut Map<String, Value>> {
         if let Some(Context::Text { json, tree }) = &mut self.context {
             let tree = tree.take().unwrap_or_else(|| checked_tree(json));
@@ -247,6 +248,7 @@ impl RunInput {
             Some(other) => return Err(not_an_object("token", &other)),
             None => return Err(missing_token()),
         };
+        let kind = token_kind(&token)?;
         let context = match context {
             Some(raw) if raw.get().starts_with('{') => Some(Context::Text {
                 json: compact(raw.get()).into_boxed_str(),
@@ -257,7 +259,7 @@ impl RunInput {
             None => None,
         };
         let environment_variables = env_vars(env.map(tree).transpose()?)?;
-        let mut input = RunInput::new(token_kind(&token)?, token);
+        let mut input = RunInput::new(kind, token);
         input.context = context;
         input.environment_variables = environment_variables;
         Ok(input)
@@ -281,13 +283,14 @@ impl RunInput {
             Some(other) => return Err(not_an_object("token", &other)),
             None => return Err(missing_token()),
         };
+        let kind = token_kind(&token)?;
         let context = match doc.remove("context") {
             None | Some(Value::Null) => None,
             Some(Value::Object(c)) => Some(Context::Tree(c)),
             Some(other) => return Err(not_an_object("context", &other)),
         };
         let environment_variables = env_vars(doc.remove("environmentVariables"))?;
-        let mut input = RunInput::new(token_kind(&token)?, token);
+        let mut input = RunInput::new(kind, token);
         input.context = context;
         input.environment_variables = environment_variables;
         Ok(input)

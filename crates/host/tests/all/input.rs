@@ -28,6 +28,11 @@ fn malformed_inputs_are_rejected_with_the_reason() {
         ("{}", "missing `token`"),
         (r#"{"token": 1}"#, "`token` must be an object, got a number"),
         (r#"{"token": {"kind": "IdToken"}}"#, "`token.kind` must be"),
+        // The token is checked before the context.
+        (
+            r#"{"token": {"kind": "IdToken"}, "context": "x"}"#,
+            "`token.kind` must be",
+        ),
         (
             r#"{"token": {}, "context": "x"}"#,
             "`context` must be an object, got a string",
